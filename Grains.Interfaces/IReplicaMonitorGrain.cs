@@ -1,0 +1,16 @@
+using Orleans.Concurrency;
+
+namespace OrleansRaw;
+
+/// <summary>Polls the primary and every replica and publishes their positions and health. Key: always 0 (one per cluster).</summary>
+[Alias("OrleansRaw.IReplicaMonitorGrain")]
+public interface IReplicaMonitorGrain : IGrainWithIntegerKey
+{
+    /// <summary>Returns the latest snapshot.</summary>
+    [AlwaysInterleave, Alias("GetSnapshotAsync")]
+    Task<ReplicaSnapshot> GetSnapshotAsync();
+
+    /// <summary>Returns the first snapshot newer than <paramref name="afterVersion"/>, or the latest one after <paramref name="maxWait"/>.</summary>
+    [AlwaysInterleave, Alias("WaitForSnapshotAsync")]
+    Task<ReplicaSnapshot> WaitForSnapshotAsync(long afterVersion, TimeSpan maxWait);
+}

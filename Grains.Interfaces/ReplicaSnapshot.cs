@@ -1,0 +1,21 @@
+using System.Collections.Immutable;
+
+namespace OrleansRaw;
+
+/// <summary>The replica monitor's view of the cluster at one poll.</summary>
+/// <param name="Version">Grows by one per poll; lets a waiter ask for anything newer.</param>
+/// <param name="PrimaryLsn">The primary's WAL insert position, read before the replicas were probed.</param>
+/// <param name="SampledAt">When the poll started.</param>
+/// <param name="Replicas">One entry per configured replica.</param>
+/// <param name="P99LagMs">The 99th percentile of observed replica lag over the recent window.</param>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.ReplicaSnapshot")]
+public sealed record ReplicaSnapshot(
+    [property: Id(0)] long Version,
+    [property: Id(1)] Lsn PrimaryLsn,
+    [property: Id(2)] DateTimeOffset SampledAt,
+    [property: Id(3)] ImmutableArray<ReplicaStatus> Replicas,
+    [property: Id(4)] double P99LagMs)
+{
+    /// <summary>Before the first poll: no replica known, so every read goes to the primary.</summary>
+    public static readonly ReplicaSnapshot Empty = new(0, Lsn.Zero, DateTimeOffset.MinValue, [], 0);
+}

@@ -1,0 +1,35 @@
+namespace OrleansRaw;
+
+/// <summary>The reasons a routing decision gives; they are also the <c>X-Consistency-Reason</c> header values.</summary>
+public static class RoutingReasons
+{
+    /// <summary>Not the reader's own data: any healthy replica will do.</summary>
+    public const string Eventual = "eventual";
+
+    /// <summary>Own data, and the chosen replica has replayed the reader's last write.</summary>
+    public const string OwnWriteReplicaCaughtUp = "own-write-replica-caught-up";
+
+    /// <summary>Own data within the grace period after the last write (Window mode): the primary.</summary>
+    public const string OwnWriteWindow = "own-write-window";
+
+    /// <summary>Own data after the grace period has passed (Window mode): a replica, unchecked.</summary>
+    public const string OwnWriteWindowPassed = "own-write-window-passed";
+
+    /// <summary>The caller asked for the primary.</summary>
+    public const string Critical = "critical";
+
+    /// <summary>No replica replayed the reader's last write within the wait budget: the primary.</summary>
+    public const string FallbackTimeout = "fallback-timeout";
+
+    /// <summary>No healthy replica: the primary.</summary>
+    public const string ReplicasUnavailable = "replicas-unavailable";
+
+    /// <summary>Baseline mode that sends every read to the primary (the brief's wrong approach #2).</summary>
+    public const string AlwaysPrimary = "always-primary";
+
+    /// <summary>The replica failed the reader's position check at read time: the primary.</summary>
+    public const string GuardFallback = "guard-fallback";
+
+    /// <summary>The user's consistency grain could not answer: the primary, which is always safe.</summary>
+    public const string DecisionUnavailable = "decision-unavailable";
+}

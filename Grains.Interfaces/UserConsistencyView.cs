@@ -1,0 +1,8 @@
+namespace OrleansRaw;
+
+/// <summary>What a user's consistency grain remembers: the user's last write (null before the first).</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.UserConsistencyView")]
+public sealed record UserConsistencyView(
+    [property: Id(0)] long UserId,
+    [property: Id(1)] WriteRecord? LastWrite,
+    [property: Id(2)] long Writes);

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansRaw.Grains.Replicas;
+using OrleansRaw.Grains.Routing;
+using OrleansRaw.Grains.Users;
+
+namespace OrleansRaw.Grains.Hosting;
+
+/// <summary>Registers what the grains need on a silo; clustering and the storage provider are the host's choice.</summary>
+public static class SiloBuilderExtensions
+{
+    public static ISiloBuilder AddOrleansRawGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        services.AddOptions<ConsistencyOptions>().Bind(configuration.GetSection(ConsistencyOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
+            .ValidateOnStart();
+        services.AddOptions<ReplicaMonitorOptions>().Bind(configuration.GetSection(ReplicaMonitorOptions.SectionName))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.SectionName))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required")
+            .Validate(o => o.Replicas.All(r => r.Name.Length > 0 && r.ConnectionString.Length > 0), "each Database:Replicas entry needs Name and ConnectionString")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
+        services.AddSingleton<DatabaseProbes>();
+        services.AddSingleton<SiloReplicaSnapshots>();
+        services.AddHostedService(sp => sp.GetRequiredService<SiloReplicaSnapshots>());
+
+        var idle = configuration.GetSection(ConsistencyOptions.SectionName).GetValue<TimeSpan?>(nameof(ConsistencyOptions.IdleDeactivation))
+            ?? new ConsistencyOptions().IdleDeactivation;
+        silo.Configure<GrainCollectionOptions>(o =>
+            o.ClassSpecificCollectionAge[typeof(UserConsistencyGrain).FullName!] = idle);
+        return silo;
+    }
+}

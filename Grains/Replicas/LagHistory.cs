@@ -1,0 +1,57 @@
+namespace OrleansRaw.Grains.Replicas;
+
+/// <summary>
+/// Recent primary positions with the time each was seen, and recent lag samples. A replica's lag is how long ago
+/// the primary first went past the replica's replay position: measured on the monitor's own clock, so no two
+/// machines' clocks are compared.
+/// </summary>
+internal sealed class LagHistory(TimeSpan window)
+{
+    private readonly Queue<(DateTimeOffset At, Lsn Lsn)> _primary = new();
+    private readonly Queue<(DateTimeOffset At, double LagMs)> _lags = new();
+
+    public void RecordPrimary(DateTimeOffset at, Lsn lsn)
+    {
+        _primary.Enqueue((at, lsn));
+        while (_primary.Count > 1 && at - _primary.Peek().At > window)
+        {
+            _primary.Dequeue();
+        }
+    }
+
+    /// <summary>Milliseconds since the primary first passed <paramref name="replay"/> (0 when the replica is level).</summary>
+    public double LagMs(Lsn replay, DateTimeOffset now)
+    {
+        DateTimeOffset? firstAhead = null;
+        foreach (var (at, lsn) in _primary)
+        {
+            if (lsn > replay)
+            {
+                firstAhead = at;
+                break;
+            }
+        }
+
+        return firstAhead is { } t ? Math.Max(0, (now - t).TotalMilliseconds) : 0;
+    }
+
+    public void RecordLag(DateTimeOffset at, double lagMs)
+    {
+        _lags.Enqueue((at, lagMs));
+        while (_lags.Count > 0 && at - _lags.Peek().At > window)
+        {
+            _lags.Dequeue();
+        }
+    }
+
+    public double P99LagMs()
+    {
+        if (_lags.Count == 0)
+        {
+            return 0;
+        }
+
+        var sorted = _lags.Select(l => l.LagMs).Order().ToArray();
+        return sorted[(int)Math.Ceiling(sorted.Length * 0.99) - 1];
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OrleansRaw.Grains.Replicas;
+
+/// <summary>
+/// Probes the primary and every replica each poll interval and publishes a versioned snapshot. Silos long-poll it
+/// (<see cref="WaitForSnapshotAsync"/>), so a routing decision never calls this single activation itself.
+/// </summary>
+public sealed partial class ReplicaMonitorGrain(
+    DatabaseProbes probes,
+    IOptions<ReplicaMonitorOptions> options,
+    TimeProvider clock,
+    ILogger<ReplicaMonitorGrain> logger) : Grain, IReplicaMonitorGrain
+{
+    private readonly ReplicaMonitorOptions _options = options.Value;
+    private readonly LagHistory _history = new(options.Value.LagWindow);
+    private readonly Dictionary<string, int> _failures = [];
+    private ReplicaSnapshot _snapshot = ReplicaSnapshot.Empty;
+    private long _versionBase;
+    private long _polls;
+    private TaskCompletionSource<ReplicaSnapshot> _next = NewWaiter();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Versions keep growing when the monitor re-activates on another silo, so silos' long-polls never stall on an old number.
+        _versionBase = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.Zero,
+            Period = _options.PollInterval,
+            Interleave = true,
+            KeepAlive = true,
+        });
+        LogStarted(logger, probes.ReplicaNames.Count, _options.PollInterval.TotalMilliseconds);
+        return Task.CompletedTask;
+    }
+
+    public Task<ReplicaSnapshot> GetSnapshotAsync() => Task.FromResult(_snapshot);
+
+    public async Task<ReplicaSnapshot> WaitForSnapshotAsync(long afterVersion, TimeSpan maxWait)
+    {
+        if (_polls > 0 && _snapshot.Version > afterVersion)
+        {
+            return _snapshot;
+        }
+
+        var next = _next.Task;
+        var finished = await Task.WhenAny(next, Task.Delay(maxWait, clock));
+        return finished == next ? await next : _snapshot;
+    }
+
+    private async Task PollAsync(CancellationToken cancellationToken)
+    {
+        var startedAt = clock.GetUtcNow();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ProbeTimeout);
+
+        var primaryLsn = _snapshot.PrimaryLsn;
+        try
+        {
+            primaryLsn = (await probes.ReadPrimaryLsnAsync(timeout.Token)).ToWrittenEnd();
+            _history.RecordPrimary(startedAt, primaryLsn);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogPrimaryProbeFailed(logger, ex.Message);
+        }
+
+        var replicas = await Task.WhenAll(probes.ReplicaNames.Select(name => ProbeAsync(name, primaryLsn, timeout.Token)));
+        foreach (var replica in replicas.Where(r => r.Healthy))
+        {
+            _history.RecordLag(startedAt, replica.LagMs);
+        }
+
+        Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs()));
+    }
+
+    private async Task<ReplicaStatus> ProbeAsync(string name, Lsn primaryLsn, CancellationToken cancellationToken)
+    {
+        var previous = _snapshot.Replicas.FirstOrDefault(r => r.Name == name);
+        var sampledAt = clock.GetUtcNow();
+        try
+        {
+            var (inRecovery, replay) = await probes.ReadReplicaAsync(name, cancellationToken);
+            if (!inRecovery)
+            {
+                return Failed(name, previous, sampledAt, "not in recovery (promoted?)");
+            }
+
+            _failures[name] = 0;
+            var lagMs = _history.LagMs(replay, sampledAt);
+            var healthy = lagMs <= _options.MaxLag.TotalMilliseconds;
+            return Track(previous, new ReplicaStatus(name, healthy, replay, lagMs, primaryLsn.BytesAfter(replay), sampledAt,
+                healthy ? null : $"lag {lagMs:F0} ms exceeds {_options.MaxLag.TotalMilliseconds:F0} ms"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
+        {
+            return Failed(name, previous, sampledAt, ex.Message);
+        }
+    }
+
+    private ReplicaStatus Failed(string name, ReplicaStatus? previous, DateTimeOffset sampledAt, string error)
+    {
+        var failures = _failures[name] = _failures.GetValueOrDefault(name) + 1;
+        // A few missed probes keep the last known position: the reader's position check still guards every replica read.
+        var healthy = previous is { Healthy: true } && failures < _options.FailuresBeforeUnhealthy;
+        return Track(previous, new ReplicaStatus(name, healthy, previous?.ReplayLsn ?? Lsn.Zero, previous?.LagMs ?? 0,
+            previous?.LagBytes ?? 0, sampledAt, error));
+    }
+
+    private ReplicaStatus Track(ReplicaStatus? previous, ReplicaStatus current)
+    {
+        if (previous is null || previous.Healthy != current.Healthy)
+        {
+            LogReplicaState(logger, current.Name, current.Healthy, current.ReplayLsn.ToString(), current.LagMs, current.Error);
+        }
+
+        return current;
+    }
+
+    private void Publish(ReplicaSnapshot snapshot)
+    {
+        _snapshot = snapshot;
+        var waiters = _next;
+        _next = NewWaiter();
+        waiters.TrySetResult(snapshot);
+    }
+
+    private static TaskCompletionSource<ReplicaSnapshot> NewWaiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica monitor started: {ReplicaCount} replicas, polling every {PollMs} ms")]
+    private static partial void LogStarted(ILogger logger, int replicaCount, double pollMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now {Healthy} (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
+    private static partial void LogReplicaState(ILogger logger, string replica, bool healthy, string lsn, double lagMs, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Primary probe failed: {Error}")]
+    private static partial void LogPrimaryProbeFailed(ILogger logger, string error);
+}

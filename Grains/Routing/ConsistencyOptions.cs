@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+using System.ComponentModel.DataAnnotations;
+
+namespace OrleansRaw.Grains.Routing;
+
+/// <summary>Routing policy settings, bound from the <c>Consistency</c> section.</summary>
+public sealed class ConsistencyOptions
+{
+    public const string SectionName = "Consistency";
+
+    public ConsistencyMode Mode { get; set; } = ConsistencyMode.Lsn;
+
+    /// <summary>Lsn mode: how long an own read may wait for a replica to replay the user's last write.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan MaxReplicaWait { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Window mode: a fixed grace period, or <c>auto</c> (observed P99 lag × 2 + 100 ms).</summary>
+    public string GracePeriod { get; set; } = "00:00:05";
+
+    /// <summary>How long an idle user's grain stays in memory.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>True when <see cref="GracePeriod"/> follows the observed replica lag.</summary>
+    public bool AutoGracePeriod => string.Equals(GracePeriod, "auto", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The fixed grace period (ignored when <see cref="AutoGracePeriod"/>).</summary>
+    public TimeSpan FixedGracePeriod =>
+        AutoGracePeriod ? TimeSpan.Zero
+        : TimeSpan.TryParse(GracePeriod, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.Zero ? value
+        : throw new OptionsValidationException(SectionName, typeof(ConsistencyOptions),
+            [$"Consistency:GracePeriod must be a time span (e.g. 00:00:05) or 'auto', not '{GracePeriod}'."]);
+}

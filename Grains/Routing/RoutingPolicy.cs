@@ -1,0 +1,87 @@
+namespace OrleansRaw.Grains.Routing;
+
+/// <summary>
+/// Every routing rule in one place, free of I/O: given who reads whose data, what the reader last wrote
+/// and what the replicas have replayed, say where the read runs and why.
+/// </summary>
+public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = null)
+{
+    private readonly Random _random = random ?? Random.Shared;
+    private readonly TimeSpan _fixedGrace = options.FixedGracePeriod;
+
+    public ConsistencyOptions Options => options;
+
+    /// <param name="request">The read.</param>
+    /// <param name="lastWrite">The reader's last recorded write, or null.</param>
+    /// <param name="snapshot">The latest replica snapshot this silo has.</param>
+    /// <param name="now">The current time (injected so tests control it).</param>
+    /// <param name="waited">How long this decision has already waited for newer snapshots.</param>
+    public PolicyResult Decide(ReadRequest request, WriteRecord? lastWrite, ReplicaSnapshot snapshot, DateTimeOffset now, TimeSpan waited)
+    {
+        if (request.Critical)
+        {
+            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.Critical));
+        }
+
+        if (options.Mode == ConsistencyMode.AlwaysPrimary)
+        {
+            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.AlwaysPrimary));
+        }
+
+        var healthy = snapshot.Replicas.Where(r => r.Healthy).ToList();
+        if (healthy.Count == 0)
+        {
+            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.ReplicasUnavailable));
+        }
+
+        if (!request.IsOwnRead || options.Mode == ConsistencyMode.Eventual)
+        {
+            return PolicyResult.Final(RoutingDecision.OnReplica(PickEventual(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
+        }
+
+        return options.Mode == ConsistencyMode.Window
+            ? PolicyResult.Final(DecideWindow(lastWrite, healthy, snapshot, now))
+            : DecideLsn(request, lastWrite, healthy, waited);
+    }
+
+    /// <summary>The grace period in force for Window mode, given the observed lag.</summary>
+    public TimeSpan GracePeriod(ReplicaSnapshot snapshot) =>
+        options.AutoGracePeriod ? TimeSpan.FromMilliseconds(snapshot.P99LagMs * 2 + 100) : _fixedGrace;
+
+    private RoutingDecision DecideWindow(WriteRecord? lastWrite, List<ReplicaStatus> healthy, ReplicaSnapshot snapshot, DateTimeOffset now)
+    {
+        if (lastWrite is not null && now - lastWrite.At < GracePeriod(snapshot))
+        {
+            return RoutingDecision.Primary(RoutingReasons.OwnWriteWindow);
+        }
+
+        // Past the window the brief's Strategy 1 trusts any replica: no position check, which is its weakness.
+        return RoutingDecision.OnReplica(PickEventual(healthy).Name, Lsn.Zero, RoutingReasons.OwnWriteWindowPassed);
+    }
+
+    private PolicyResult DecideLsn(ReadRequest request, WriteRecord? lastWrite, List<ReplicaStatus> healthy, TimeSpan waited)
+    {
+        var required = Lsn.Max(lastWrite?.Lsn ?? Lsn.Zero, request.ClientLsn ?? Lsn.Zero);
+        var caughtUp = healthy.Where(r => r.ReplayLsn >= required).ToList();
+        if (caughtUp.Count > 0)
+        {
+            var replica = PickLeastLagged(caughtUp);
+            return PolicyResult.Final(RoutingDecision.OnReplica(replica.Name, required, RoutingReasons.OwnWriteReplicaCaughtUp));
+        }
+
+        var remaining = options.MaxReplicaWait - waited;
+        return remaining > TimeSpan.Zero
+            ? PolicyResult.Wait(remaining)
+            : PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.FallbackTimeout));
+    }
+
+    // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every own read.
+    private ReplicaStatus PickLeastLagged(List<ReplicaStatus> candidates)
+    {
+        var best = candidates.Max(r => r.ReplayLsn);
+        var equals = candidates.Where(r => r.LagBytes == 0 || r.ReplayLsn == best).ToList();
+        return equals.Count > 0 ? equals[_random.Next(equals.Count)] : candidates.MaxBy(r => r.ReplayLsn)!;
+    }
+
+    private ReplicaStatus PickEventual(List<ReplicaStatus> healthy) => healthy[_random.Next(healthy.Count)];
+}
