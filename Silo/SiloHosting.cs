@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Sockets;
+using Orleans.Configuration;
+using Orleans.Storage;
+using OrleansRaw.Grains.Hosting;
+using OrleansRaw.Grains.Replicas;
+using StackExchange.Redis;
+
+namespace OrleansRaw.Silo;
+
+/// <summary>Turns a generic host into an OrleansRaw silo: Redis clustering and grain storage, loopback endpoints, our grains.</summary>
+public static partial class SiloHosting
+{
+    public static IHostApplicationBuilder AddOrleansRawSilo(this IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        var redis = configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
+
+        builder.UseOrleans(orleans =>
+        {
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedHost), silo.SiloPort, silo.GatewayPort,
+                listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);
+            orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
+            orleans.AddRedisGrainStorage(StorageNames.Consistency, options => options.Configure<IServiceProvider>((o, services) =>
+            {
+                o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString);
+                // Orleans' own serializer keys types by [Alias], so renaming the state class cannot orphan stored state.
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
+            }));
+            orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            orleans.AddOrleansRawGrains(configuration);
+        });
+
+        builder.Services.AddHostedService<StartupReport>();
+        return builder;
+    }
+
+    private static IPAddress ResolveAddress(string host) =>
+        IPAddress.TryParse(host, out var address) ? address
+        : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+}

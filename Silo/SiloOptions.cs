@@ -1,0 +1,21 @@
+namespace OrleansRaw.Silo;
+
+/// <summary>Cluster identity and this silo's endpoints, bound from the <c>Orleans</c> section.</summary>
+public sealed class SiloOptions
+{
+    public const string SectionName = "Orleans";
+
+    public string ClusterId { get; set; } = "orleansraw-dev";
+
+    public string ServiceId { get; set; } = "orleansraw";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients use to reach this silo.</summary>
+    public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Listen on every interface (containers) rather than only the advertised address.</summary>
+    public bool ListenOnAnyHostAddress { get; set; }
+}

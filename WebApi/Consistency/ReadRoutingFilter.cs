@@ -1,0 +1,39 @@
+using OrleansRaw.WebApi.Auth;
+
+namespace OrleansRaw.WebApi.Consistency;
+
+/// <summary>Before a declared read: build the read request, verify any consistency token, get the decision. After: say where it ran.</summary>
+internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
+{
+    public EndpointFilterDelegate Wrap(EndpointFilterDelegate next) => async context =>
+    {
+        var http = context.HttpContext;
+        var reader = CurrentUser.Id(http.User);
+        Lsn? clientLsn = null;
+        if (http.Request.Headers.TryGetValue(ConsistencyHeaders.Token, out var tokenValues))
+        {
+            var tokens = http.RequestServices.GetRequiredService<ConsistencyTokens>();
+            var lsn = Lsn.Zero;
+            var error = "Send at most one consistency token.";
+            if (tokenValues.Count != 1 || !tokens.TryRead(tokenValues[0], reader, out lsn, out error))
+            {
+                return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid consistency token");
+            }
+
+            clientLsn = lsn;
+        }
+
+        var request = new ReadRequest(reader, owner(http), IsCritical(http.Request), clientLsn);
+        var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
+        db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
+
+        var result = await next(context);
+        http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource ?? (db.Decision.UsePrimary ? "primary" : "replica:" + db.Decision.Replica);
+        http.Response.Headers[ConsistencyHeaders.Reason] = db.ReadReason ?? db.Decision.Reason;
+        return result;
+    };
+
+    private static bool IsCritical(HttpRequest request) =>
+        string.Equals(request.Query["consistency"], "strong", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(request.Headers[ConsistencyHeaders.ReadConsistency], "strong", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,109 @@
+using Dapper;
+using Npgsql;
+using OrleansRaw.WebApi.Data;
+
+namespace OrleansRaw.WebApi.Consistency;
+
+/// <summary>
+/// The request's database: reads run where the endpoint's routing decision says, behind a position check; writes run
+/// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
+/// </summary>
+public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDatabase> logger)
+{
+    // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
+    // passed, so it contains everything up to the required position. Inside one statement the check could miss.
+    private const string GuardSql = "SELECT COALESCE(pg_last_wal_replay_lsn() >= @orleansraw_required_lsn::pg_lsn, false)";
+
+    /// <summary>The decision for this request's reads; set by the read-routing filter.</summary>
+    public RoutingDecision? Decision { get; internal set; }
+
+    /// <summary>Where the last read actually ran: <c>primary</c> or <c>replica:NAME</c>.</summary>
+    public string? ReadSource { get; private set; }
+
+    /// <summary>Why the last read ran there (the decision's reason, or a fallback's).</summary>
+    public string? ReadReason { get; private set; }
+
+    /// <summary>True once a write committed on the primary during this request.</summary>
+    public bool Wrote { get; private set; }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        var decision = Decision ?? throw new InvalidOperationException(
+            "This endpoint reads without declaring it: add .ReadsUserData(...) or .ReadsSharedData() to its mapping.");
+
+        if (decision.Replica is { } name && sources.Replica(name) is { } replica)
+        {
+            try
+            {
+                var rows = await QueryReplicaAsync<T>(replica, decision.RequiredLsn, sql, parameters, cancellationToken);
+                if (rows is not null)
+                {
+                    Served("replica:" + name, decision.Reason);
+                    return rows;
+                }
+
+                LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
+                return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
+            }
+            catch (NpgsqlException ex)
+            {
+                LogReplicaFailed(logger, name, ex.Message);
+                return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
+            }
+        }
+
+        return await QueryPrimaryAsync<T>(sql, parameters, decision.Reason, cancellationToken);
+    }
+
+    public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
+        (await QueryAsync<T>(sql, parameters, cancellationToken)).SingleOrDefault();
+
+    /// <summary>Runs a write on the primary; it must have committed when <paramref name="write"/> returns.</summary>
+    public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
+    {
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        var result = await write(connection);
+        Wrote = true;
+        return result;
+    }
+
+    private static async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, Lsn required, string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await replica.OpenConnectionAsync(cancellationToken);
+        if (required == Lsn.Zero)
+        {
+            return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        }
+
+        var guarded = new DynamicParameters(parameters);
+        guarded.Add("orleansraw_required_lsn", required.ToString());
+        await using var results = await connection.QueryMultipleAsync(
+            new CommandDefinition(GuardSql + ";\n" + sql, guarded, cancellationToken: cancellationToken));
+        if (!await results.ReadSingleAsync<bool>())
+        {
+            return null;
+        }
+
+        return (await results.ReadAsync<T>()).AsList();
+    }
+
+    private async Task<List<T>> QueryPrimaryAsync<T>(string sql, object? parameters, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        Served("primary", reason);
+        return rows;
+    }
+
+    private void Served(string source, string reason)
+    {
+        ReadSource = source;
+        ReadReason = reason;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} had not replayed {Lsn} at read time; read the primary instead")]
+    private static partial void LogGuardFallback(ILogger logger, string replica, string lsn);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} failed a read, read the primary instead: {Error}")]
+    private static partial void LogReplicaFailed(ILogger logger, string replica, string error);
+}

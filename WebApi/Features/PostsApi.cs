@@ -1,0 +1,69 @@
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansRaw.WebApi.Auth;
+using OrleansRaw.WebApi.Consistency;
+
+namespace OrleansRaw.WebApi.Features;
+
+/// <summary>Posts: create, the caller's posts, a user's posts, one post, and the global feed.</summary>
+public static class PostsApi
+{
+    public const int MaxContentLength = 5000;
+    private const int PageSize = 100;
+    private const string Columns = "id AS Id, user_id AS UserId, content AS Content, created_at AS CreatedAt";
+
+    public static IEndpointRouteBuilder MapPostsApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api").WithTags("Posts");
+        api.MapPost("/posts", CreatePost).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData();
+        api.MapGet("/posts", GetMyPosts).RequireAuthorization(AuthSetup.SignedInUser).ReadsCallerData();
+        api.MapGet("/users/{userId:long}/posts", GetUserPosts).ReadsUserData(OwnerFromRoute);
+        // Whose post it is is known only after reading it: route as the caller's own read, which is safe either way.
+        api.MapGet("/posts/{id:long}", GetPost).ReadsCallerData();
+        api.MapGet("/feed", GetFeed).ReadsSharedData();
+        return routes;
+    }
+
+    public sealed record CreatePostRequest(string? Content);
+
+    public sealed record Post(long Id, long UserId, string Content, DateTimeOffset CreatedAt);
+
+    internal static long? OwnerFromRoute(HttpContext context) =>
+        long.TryParse(context.Request.RouteValues["userId"]?.ToString(), out var id) ? id : null;
+
+    private static async Task<Results<Created<Post>, ValidationProblem>> CreatePost(
+        CreatePostRequest request, HttpContext http, RoutedDatabase db, CancellationToken cancellationToken)
+    {
+        if (Validation.Text(request.Content, "content", 1, MaxContentLength) is { } problem)
+        {
+            return problem;
+        }
+
+        var userId = CurrentUser.RequiredId(http.User);
+        var post = await db.WriteAsync(connection => connection.QuerySingleAsync<Post>(new CommandDefinition(
+            $"INSERT INTO posts (user_id, content) VALUES (@userId, @content) RETURNING {Columns}",
+            new { userId, content = request.Content }, cancellationToken: cancellationToken)), cancellationToken);
+        return TypedResults.Created($"/api/posts/{post.Id}", post);
+    }
+
+    private static async Task<Ok<List<Post>>> GetMyPosts(HttpContext http, RoutedDatabase db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await PostsOf(db, CurrentUser.RequiredId(http.User), cancellationToken));
+
+    private static async Task<Results<Ok<List<Post>>, NotFound>> GetUserPosts(long userId, RoutedDatabase db, CancellationToken cancellationToken) =>
+        userId <= 0 ? TypedResults.NotFound() : TypedResults.Ok(await PostsOf(db, userId, cancellationToken));
+
+    private static async Task<Results<Ok<Post>, NotFound>> GetPost(long id, RoutedDatabase db, CancellationToken cancellationToken)
+    {
+        var post = await db.QuerySingleOrDefaultAsync<Post>($"SELECT {Columns} FROM posts WHERE id = @id", new { id }, cancellationToken);
+        return post is null ? TypedResults.NotFound() : TypedResults.Ok(post);
+    }
+
+    private static async Task<Ok<List<Post>>> GetFeed(RoutedDatabase db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await db.QueryAsync<Post>(
+            $"SELECT {Columns} FROM posts ORDER BY created_at DESC, id DESC LIMIT {PageSize}", null, cancellationToken));
+
+    private static Task<List<Post>> PostsOf(RoutedDatabase db, long userId, CancellationToken cancellationToken) =>
+        db.QueryAsync<Post>(
+            $"SELECT {Columns} FROM posts WHERE user_id = @userId ORDER BY created_at DESC, id DESC LIMIT {PageSize}",
+            new { userId }, cancellationToken);
+}

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace OrleansRaw.WebApi.Features;
+
+/// <summary>The replica monitor's latest snapshot: primary position and each replica's health, position and lag.</summary>
+public static class ReplicasApi
+{
+    public static IEndpointRouteBuilder MapReplicasApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/api/replicas").WithTags("Replicas").MapGet("/", GetReplicas);
+        return routes;
+    }
+
+    public sealed record ReplicaView(string Name, bool Healthy, string ReplayLsn, double LagMs, long LagBytes, DateTimeOffset SampledAt, string? Error);
+
+    public sealed record ReplicasView(string PrimaryLsn, DateTimeOffset SampledAt, double P99LagMs, List<ReplicaView> Replicas);
+
+    private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(IGrainFactory grains)
+    {
+        try
+        {
+            var snapshot = await grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster).GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            return TypedResults.Ok(new ReplicasView(snapshot.PrimaryLsn.ToString(), snapshot.SampledAt, snapshot.P99LagMs,
+                [.. snapshot.Replicas.Select(r => new ReplicaView(r.Name, r.Healthy, r.ReplayLsn.ToString(), r.LagMs, r.LagBytes, r.SampledAt, r.Error))]));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
+        {
+            return TypedResults.Problem("The replica monitor did not answer.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

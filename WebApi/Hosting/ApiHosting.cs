@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansRaw.WebApi.Auth;
+using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.WebApi.Data;
+using OrleansRaw.WebApi.Features;
+
+namespace OrleansRaw.WebApi.Hosting;
+
+/// <summary>Everything the API registers and maps, so that Program.cs stays a table of contents.</summary>
+public static class ApiHosting
+{
+    /// <summary>Request bodies above this size are refused with 413 before any parsing.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
+    public static WebApplicationBuilder AddOrleansRawApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required").ValidateOnStart();
+        services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WriteRateLimitOptions>().BindConfiguration(WriteRateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DataSources>();
+        services.AddSingleton<ConsistencyTokens>();
+        services.AddSingleton<ReadRouter>();
+        services.AddScoped<RoutedDatabase>();
+
+        services.AddOrleansRawAuth();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(WriteRateLimitOptions.WritesPolicy, context =>
+            {
+                var options = context.RequestServices.GetRequiredService<IOptions<WriteRateLimitOptions>>().Value;
+                var user = CurrentUser.Id(context.User)?.ToString(CultureInfo.InvariantCulture) ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.WriteBurst,
+                    TokensPerPeriod = options.WritesPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many writes",
+                    $"Slow down: at most {context.HttpContext.RequestServices.GetRequiredService<IOptions<WriteRateLimitOptions>>().Value.WritesPerSecond} writes per second per user.");
+            };
+        });
+
+        if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
+        {
+            var clusterId = builder.Configuration["Orleans:ClusterId"] ?? "orleansraw-dev";
+            var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "orleansraw";
+            var redis = builder.Configuration["Redis:ConnectionString"] ?? "127.0.0.1:56379";
+            builder.UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = serviceId;
+                });
+                client.UseRedisClustering(redis);
+            });
+        }
+
+        return builder;
+    }
+
+    public static async Task<WebApplication> UseOrleansRawApiAsync(this WebApplication app)
+    {
+        await SchemaMigrator.ApplyAsync(app.Services.GetRequiredService<DataSources>().Primary, app.Lifetime.ApplicationStopping);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(RefuseOversizedBodies);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
+        app.MapAuthApi();
+        app.MapPostsApi();
+        app.MapProfileApi();
+        app.MapCartApi();
+        app.MapReplicasApi();
+        return app;
+    }
+
+    // Kestrel enforces the limit itself; this also covers hosts that do not (the test server) and answers with a ProblemDetails.
+    private static async Task RefuseOversizedBodies(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.ContentLength > MaxRequestBodyBytes)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"Request bodies are limited to {MaxRequestBodyBytes} bytes.");
+            return;
+        }
+
+        await next(context);
+    }
+}
