@@ -114,7 +114,7 @@ public sealed partial class ReplicaMonitorGrain(
     {
         if (previous is null || previous.Healthy != current.Healthy)
         {
-            LogReplicaState(logger, current.Name, current.Healthy, current.ReplayLsn.ToString(), current.LagMs, current.Error);
+            LogReplicaState(logger, current.Name, current.Healthy ? "healthy" : "unhealthy", current.ReplayLsn.ToString(), current.LagMs, current.Error ?? "ok");
         }
 
         return current;
@@ -133,8 +133,8 @@ public sealed partial class ReplicaMonitorGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica monitor started: {ReplicaCount} replicas, polling every {PollMs} ms")]
     private static partial void LogStarted(ILogger logger, int replicaCount, double pollMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now {Healthy} (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
-    private static partial void LogReplicaState(ILogger logger, string replica, bool healthy, string lsn, double lagMs, string? error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now {Health} (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
+    private static partial void LogReplicaState(ILogger logger, string replica, string health, string lsn, double lagMs, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Primary probe failed: {Error}")]
     private static partial void LogPrimaryProbeFailed(ILogger logger, string error);

@@ -24,7 +24,7 @@ public static class CartApi
 
     public sealed record AddItemRequest(long ProductId, int Quantity);
 
-    public sealed record CartItem(long ProductId, int Quantity, DateTimeOffset AddedAt);
+    public sealed record CartItem(long ProductId, int Quantity, DateTime AddedAt);
 
     public sealed record Cart(List<CartItem> Items);
 

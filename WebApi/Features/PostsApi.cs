@@ -26,7 +26,7 @@ public static class PostsApi
 
     public sealed record CreatePostRequest(string? Content);
 
-    public sealed record Post(long Id, long UserId, string Content, DateTimeOffset CreatedAt);
+    public sealed record Post(long Id, long UserId, string Content, DateTime CreatedAt);
 
     internal static long? OwnerFromRoute(HttpContext context) =>
         long.TryParse(context.Request.RouteValues["userId"]?.ToString(), out var id) ? id : null;

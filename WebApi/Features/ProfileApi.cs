@@ -20,7 +20,7 @@ public static class ProfileApi
 
     public sealed record UpdateProfileRequest(string? Name, string? Bio);
 
-    public sealed record Profile(long Id, string Name, string Bio, DateTimeOffset UpdatedAt);
+    public sealed record Profile(long Id, string Name, string Bio, DateTime UpdatedAt);
 
     private static async Task<Results<Ok<Profile>, ValidationProblem>> UpdateProfile(
         UpdateProfileRequest request, HttpContext http, RoutedDatabase db, CancellationToken cancellationToken)
