@@ -1,0 +1,134 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using OrleansRaw.Grains.Hosting;
+using StackExchange.Redis;
+
+namespace OrleansRaw.Tests.Infrastructure;
+
+/// <summary>
+/// One system under test: an in-process Orleans cluster (grain state in the test Redis) plus the Web API hosted by
+/// <see cref="WebApplicationFactory{TEntryPoint}"/> as that cluster's client, both pointed at the test PostgreSQL.
+/// </summary>
+public sealed class Deployment : IAsyncDisposable
+{
+    public const string SigningKey = "tests-only-signing-key-0123456789-abcdefghij";
+
+    private Deployment(InProcessTestCluster cluster, IReadOnlyDictionary<string, string?> settings)
+    {
+        Cluster = cluster;
+        Settings = settings;
+        Api = new ApiFactory(cluster.Client, settings);
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    public WebApplicationFactory<Program> Api { get; }
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>Settings shared by silos and API: the test databases, fast polling, and <paramref name="overrides"/>.</summary>
+    public static Dictionary<string, string?> BaseSettings(IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Database:Primary"] = TestServices.Primary,
+            ["Database:Replicas:0:Name"] = "replica-1",
+            ["Database:Replicas:0:ConnectionString"] = TestServices.Replica1,
+            ["Database:Replicas:1:Name"] = "replica-2",
+            ["Database:Replicas:1:ConnectionString"] = TestServices.Replica2,
+            ["Consistency:Mode"] = "Lsn",
+            ["ReplicaMonitor:PollInterval"] = "00:00:00.050",
+            ["Auth:SigningKey"] = SigningKey,
+            ["Auth:EnableDevTokens"] = "true",
+            ["Orleans:UseHostedClient"] = "false",
+            ["RateLimiting:WritesPerSecond"] = "10000",
+            ["RateLimiting:WriteBurst"] = "10000",
+            ["Redis:ConnectionString"] = TestServices.Redis,
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null)
+    {
+        var settings = BaseSettings(overrides);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var serviceId = "orleansraw-tests-" + Guid.NewGuid().ToString("N")[..8];
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddRedisGrainStorage(StorageNames.Consistency, options => options.Configure<IServiceProvider>((o, services) =>
+            {
+                o.ConfigurationOptions = ConfigurationOptions.Parse(TestServices.Redis);
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
+            }));
+            silo.AddOrleansRawGrains(configuration);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var deployment = new Deployment(cluster, settings);
+        _ = deployment.Api.Server; // start the API (and apply migrations) now, not inside the first test
+        await deployment.WaitForReplicaSnapshotAsync();
+        return deployment;
+    }
+
+    /// <summary>Waits until the replica monitor has published a snapshot with both replicas healthy.</summary>
+    public async Task WaitForReplicaSnapshotAsync()
+    {
+        var monitor = Grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var snapshot = await monitor.GetSnapshotAsync();
+            if (snapshot.Replicas.Length == 2 && snapshot.Replicas.All(r => r.Healthy))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the replica monitor never saw both replicas healthy");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public ApiClient CreateClient() => new(Api.CreateClient());
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>The Web API, wired to the in-process cluster's client instead of connecting through Redis.</summary>
+    public sealed class ApiFactory(IClusterClient client, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(client);
+                services.AddSingleton<IGrainFactory>(client);
+            });
+        }
+    }
+}

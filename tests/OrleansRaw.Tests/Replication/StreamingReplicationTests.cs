@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+using OrleansRaw.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRaw.Tests.Replication;
+
+/// <summary>The facts about PostgreSQL streaming replication that the whole system rests on, checked on the real thing.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class StreamingReplicationTests(SystemFixture fixture, ITestOutputHelper output)
+{
+    private ReplicatedPostgres Db => fixture.Db;
+
+    [Fact]
+    public async Task Replica_UnderApplyDelay_ServesStaleRows()
+    {
+        await EnsureProbeTableAsync();
+        await Db.SetLagAsync("replica-1", TimeSpan.FromMilliseconds(300));
+        try
+        {
+            var id = await InsertProbeAsync();
+            Assert.False(await ExistsAsync(Db.Replica1, id), "the row was visible on the lagging replica right after the commit");
+
+            var deadline = DateTime.UtcNow.AddSeconds(2);
+            while (!await ExistsAsync(Db.Replica1, id))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the row did not reach the lagging replica within 2 s");
+                await Task.Delay(10);
+            }
+        }
+        finally
+        {
+            await Db.SetLagAsync(TimeSpan.Zero);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(50)]
+    [InlineData(300)]
+    public async Task ReplayLsn_ReachingCommitLsn_MakesRowVisible(int delayMs)
+    {
+        const int writes = 200;
+        await EnsureProbeTableAsync();
+        await Db.SetLagAsync("replica-1", TimeSpan.FromMilliseconds(delayMs));
+        var misses = new ConcurrentBag<long>();
+        try
+        {
+            // 20 writers at once keep the run short under 300 ms of delay; each pair is checked on its own.
+            await Parallel.ForEachAsync(Enumerable.Range(0, writes), new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (_, _) =>
+            {
+                var id = await InsertProbeAsync();
+                var lsn = await Db.CurrentLsnAsync(); // a statement of its own, after COMMIT
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (await ReplicatedPostgres.ReplayLsnAsync(Db.Replica1) < lsn)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, $"replica never replayed {lsn}");
+                    await Task.Delay(5);
+                }
+
+                if (!await ExistsAsync(Db.Replica1, id))
+                {
+                    misses.Add(id);
+                }
+            });
+        }
+        finally
+        {
+            await Db.SetLagAsync(TimeSpan.Zero);
+        }
+
+        output.WriteLine($"delay {delayMs} ms: {writes} writes, {misses.Count} rows missing once replay LSN >= commit LSN");
+        Assert.Empty(misses);
+    }
+
+    [Fact]
+    public async Task ComposeFile_Parses()
+    {
+        var compose = Path.Combine(RepoPaths.Root, "docker-compose.yml");
+        var tool = new[] { "/usr/bin/docker-compose", "/usr/local/bin/docker-compose" }.FirstOrDefault(File.Exists);
+        Assert.True(tool is not null, "docker-compose is not installed (./test installs Debian's docker-compose package)");
+        var start = new System.Diagnostics.ProcessStartInfo(tool!, ["-f", compose, "config", "-q"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, "docker-compose config failed: " + errors);
+    }
+
+    private async Task EnsureProbeTableAsync()
+    {
+        await using var connection = await Db.Primary.OpenConnectionAsync();
+        await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS replication_probe (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+        await Db.WaitForReplicasToCatchUpAsync();
+    }
+
+    private async Task<long> InsertProbeAsync()
+    {
+        await using var connection = await Db.Primary.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("INSERT INTO replication_probe DEFAULT VALUES RETURNING id");
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlDataSource source, long id)
+    {
+        await using var connection = await source.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM replication_probe WHERE id = @id)", new { id });
+    }
+}

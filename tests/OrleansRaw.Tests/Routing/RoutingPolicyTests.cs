@@ -1,0 +1,208 @@
+using System.Collections.Immutable;
+using OrleansRaw.Grains.Routing;
+
+namespace OrleansRaw.Tests.Routing;
+
+/// <summary>Every rule of the routing policy, without a cluster or a database.</summary>
+public sealed class RoutingPolicyTests
+{
+    private const long Me = 7;
+    private const long Someone = 8;
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private static readonly Lsn Written = Lsn.Parse("0/3000000");
+
+    private static RoutingPolicy Policy(ConsistencyMode mode = ConsistencyMode.Lsn, string grace = "00:00:05", int maxWaitMs = 100) =>
+        new(new ConsistencyOptions { Mode = mode, GracePeriod = grace, MaxReplicaWait = TimeSpan.FromMilliseconds(maxWaitMs) }, new Random(1));
+
+    private static ReplicaStatus Replica(string name, string replay, bool healthy = true, long lagBytes = 0) =>
+        new(name, healthy, Lsn.Parse(replay), 0, lagBytes, Now);
+
+    private static ReplicaSnapshot Snapshot(double p99 = 0, params ReplicaStatus[] replicas) =>
+        new(1, Written, Now, [.. replicas], p99);
+
+    private static readonly ReplicaSnapshot BothCaughtUp = Snapshot(0, Replica("replica-1", "0/3000000"), Replica("replica-2", "0/3000010"));
+    private static readonly ReplicaSnapshot OneBehind = Snapshot(0, Replica("replica-1", "0/2FFFFFF", lagBytes: 1), Replica("replica-2", "0/3000000"));
+    private static readonly ReplicaSnapshot BothBehind = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9), Replica("replica-2", "0/2FFFFFF", lagBytes: 1));
+    private static readonly ReplicaSnapshot NoneHealthy = Snapshot(0, Replica("replica-1", "0/3000000", healthy: false), Replica("replica-2", "0/3000000", healthy: false));
+    private static readonly WriteRecord MyWrite = new(Written, Now.AddMilliseconds(-10));
+
+    private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, WriteRecord? lastWrite = null, DateTimeOffset? now = null, int waitedMs = 0)
+    {
+        var result = policy.Decide(request, lastWrite, snapshot, now ?? Now, TimeSpan.FromMilliseconds(waitedMs));
+        return result.Decision ?? throw new Xunit.Sdk.XunitException($"expected a decision, got a wait of {result.WaitFor}");
+    }
+
+    [Theory]
+    [InlineData(ConsistencyMode.Lsn)]
+    [InlineData(ConsistencyMode.Window)]
+    [InlineData(ConsistencyMode.Eventual)]
+    [InlineData(ConsistencyMode.AlwaysPrimary)]
+    public void CriticalRead_GoesToPrimary_InEveryMode(ConsistencyMode mode)
+    {
+        var decision = Decide(Policy(mode), new ReadRequest(Me, Someone, Critical: true), BothCaughtUp, MyWrite);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.Critical, decision.Reason);
+    }
+
+    [Theory]
+    [InlineData(ConsistencyMode.Lsn)]
+    [InlineData(ConsistencyMode.Window)]
+    [InlineData(ConsistencyMode.Eventual)]
+    public void ForeignRead_GoesToAHealthyReplica_EvenRightAfterTheReadersOwnWrite(ConsistencyMode mode)
+    {
+        var decision = Decide(Policy(mode), new ReadRequest(Me, Someone), BothBehind, MyWrite);
+        Assert.False(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.Eventual, decision.Reason);
+        Assert.Equal(Lsn.Zero, decision.RequiredLsn);
+    }
+
+    [Fact]
+    public void AnonymousRead_IsEventual()
+    {
+        var decision = Decide(Policy(), new ReadRequest(null, Me), OneBehind);
+        Assert.Equal(RoutingReasons.Eventual, decision.Reason);
+        Assert.False(decision.UsePrimary);
+    }
+
+    [Theory]
+    [InlineData(ConsistencyMode.Lsn)]
+    [InlineData(ConsistencyMode.Window)]
+    [InlineData(ConsistencyMode.Eventual)]
+    public void NoHealthyReplica_GoesToPrimary(ConsistencyMode mode)
+    {
+        var decision = Decide(Policy(mode), new ReadRequest(Me, Someone), NoneHealthy);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.ReplicasUnavailable, decision.Reason);
+    }
+
+    [Fact]
+    public void EmptySnapshot_BeforeTheFirstPoll_GoesToPrimary()
+    {
+        var decision = Decide(Policy(), new ReadRequest(Me, Me), ReplicaSnapshot.Empty, MyWrite);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.ReplicasUnavailable, decision.Reason);
+    }
+
+    [Fact]
+    public void AlwaysPrimary_SendsEvenForeignReadsToPrimary()
+    {
+        var decision = Decide(Policy(ConsistencyMode.AlwaysPrimary), new ReadRequest(Me, Someone), BothCaughtUp);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.AlwaysPrimary, decision.Reason);
+    }
+
+    [Fact]
+    public void Eventual_SendsOwnReadsToAnyReplica_EvenOneThatMissedTheWrite()
+    {
+        var decision = Decide(Policy(ConsistencyMode.Eventual), new ReadRequest(Me, Me), BothBehind, MyWrite);
+        Assert.False(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.Eventual, decision.Reason);
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_PicksOnlyAReplicaThatReplayedTheLastWrite()
+    {
+        var policy = Policy();
+        for (var i = 0; i < 50; i++)
+        {
+            var decision = Decide(policy, new ReadRequest(Me, Me), OneBehind, MyWrite);
+            Assert.Equal("replica-2", decision.Replica);
+            Assert.Equal(Written, decision.RequiredLsn);
+            Assert.Equal(RoutingReasons.OwnWriteReplicaCaughtUp, decision.Reason);
+        }
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_SpreadsAmongReplicasThatCaughtUp()
+    {
+        var policy = Policy();
+        var chosen = Enumerable.Range(0, 100).Select(_ => Decide(policy, new ReadRequest(Me, Me), BothCaughtUp, MyWrite).Replica).ToHashSet();
+        Assert.Equal(["replica-1", "replica-2"], chosen.Order());
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_PrefersTheLeastLaggedWhenOnlyOneIsLevel()
+    {
+        var snapshot = Snapshot(0, Replica("replica-1", "0/3000000", lagBytes: 500), Replica("replica-2", "0/3000400", lagBytes: 0));
+        var policy = Policy();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("replica-2", Decide(policy, new ReadRequest(Me, Me), snapshot, MyWrite).Replica);
+        }
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_WithNoWriteYet_GoesToAReplica()
+    {
+        var decision = Decide(Policy(), new ReadRequest(Me, Me), BothBehind);
+        Assert.False(decision.UsePrimary);
+        Assert.Equal(Lsn.Zero, decision.RequiredLsn);
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_WaitsWhileNoReplicaCaughtUp_ThenFallsBackToPrimary()
+    {
+        var policy = Policy(maxWaitMs: 100);
+        var first = policy.Decide(new ReadRequest(Me, Me), MyWrite, BothBehind, Now, TimeSpan.Zero);
+        Assert.Null(first.Decision);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), first.WaitFor);
+
+        var later = policy.Decide(new ReadRequest(Me, Me), MyWrite, BothBehind, Now, TimeSpan.FromMilliseconds(60));
+        Assert.Equal(TimeSpan.FromMilliseconds(40), later.WaitFor);
+
+        var timedOut = Decide(policy, new ReadRequest(Me, Me), BothBehind, MyWrite, waitedMs: 100);
+        Assert.True(timedOut.UsePrimary);
+        Assert.Equal(RoutingReasons.FallbackTimeout, timedOut.Reason);
+    }
+
+    [Fact]
+    public void Lsn_WithZeroWaitBudget_FallsBackAtOnce()
+    {
+        var decision = Decide(Policy(maxWaitMs: 0), new ReadRequest(Me, Me), BothBehind, MyWrite);
+        Assert.Equal(RoutingReasons.FallbackTimeout, decision.Reason);
+    }
+
+    [Fact]
+    public void Lsn_ClientTokenAheadOfTheGrain_RaisesTheRequiredPosition()
+    {
+        var tokenLsn = Lsn.Parse("0/3000008");
+        var decision = Decide(Policy(), new ReadRequest(Me, Me, ClientLsn: tokenLsn), BothCaughtUp, MyWrite);
+        Assert.Equal("replica-2", decision.Replica); // replica-1 replayed 0/3000000 only
+        Assert.Equal(tokenLsn, decision.RequiredLsn);
+    }
+
+    [Fact]
+    public void Window_OwnReadInsideGracePeriod_GoesToPrimary()
+    {
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothCaughtUp, new WriteRecord(Written, Now.AddSeconds(-4.9)));
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.OwnWriteWindow, decision.Reason);
+    }
+
+    [Fact]
+    public void Window_OwnReadAfterGracePeriod_GoesToAnyReplica_Unchecked()
+    {
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothBehind, new WriteRecord(Written, Now.AddSeconds(-5)));
+        Assert.False(decision.UsePrimary);
+        Assert.Equal(Lsn.Zero, decision.RequiredLsn);
+        Assert.Equal(RoutingReasons.OwnWriteWindowPassed, decision.Reason);
+    }
+
+    [Fact]
+    public void WindowAuto_GracePeriodFollowsObservedP99Lag()
+    {
+        var policy = Policy(ConsistencyMode.Window, grace: "auto");
+        var laggy = Snapshot(400, Replica("replica-1", "0/3000000"));
+        Assert.Equal(TimeSpan.FromMilliseconds(900), policy.GracePeriod(laggy));
+
+        var write = new WriteRecord(Written, Now.AddMilliseconds(-850));
+        Assert.True(Decide(policy, new ReadRequest(Me, Me), laggy, write).UsePrimary);
+        Assert.False(Decide(policy, new ReadRequest(Me, Me), laggy, write, now: Now.AddMilliseconds(60)).UsePrimary);
+    }
+
+    [Fact]
+    public void InvalidGracePeriod_IsRefused()
+    {
+        Assert.ThrowsAny<Exception>(() => Policy(ConsistencyMode.Window, grace: "soon"));
+    }
+}
