@@ -39,5 +39,5 @@ public sealed class UserConsistencyGrain(
     }
 
     public Task<UserConsistencyView> GetViewAsync() =>
-        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), state.State.LastWrite, state.State.Writes));
+        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), state.State.LastWrite, state.State.Writes, RuntimeIdentity));
 }

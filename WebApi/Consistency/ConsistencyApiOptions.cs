@@ -9,7 +9,7 @@ public sealed class ConsistencyApiOptions
 
     /// <summary>A routing decision slower than this is abandoned and the read goes to the primary (always safe).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
-    public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a committed write keeps retrying to record itself in the user's grain before the API answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]

@@ -114,8 +114,11 @@ public sealed class Deployment : IAsyncDisposable
         await Cluster.DisposeAsync();
     }
 
-    /// <summary>The Web API, wired to the in-process cluster's client instead of connecting through Redis.</summary>
-    public sealed class ApiFactory(IClusterClient client, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    /// <summary>
+    /// The Web API: wired to an in-process cluster's client when <paramref name="client"/> is given, otherwise an
+    /// Orleans client of its own that finds the silos through Redis, as in production.
+    /// </summary>
+    public sealed class ApiFactory(IClusterClient? client, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -124,11 +127,14 @@ public sealed class Deployment : IAsyncDisposable
                 builder.UseSetting(key, value);
             }
 
-            builder.ConfigureTestServices(services =>
+            if (client is not null)
             {
-                services.AddSingleton(client);
-                services.AddSingleton<IGrainFactory>(client);
-            });
+                builder.ConfigureTestServices(services =>
+                {
+                    services.AddSingleton(client);
+                    services.AddSingleton<IGrainFactory>(client);
+                });
+            }
         }
     }
 }

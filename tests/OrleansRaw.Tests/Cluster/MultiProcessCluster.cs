@@ -1,0 +1,70 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrleansRaw.Tests.Infrastructure;
+
+namespace OrleansRaw.Tests.Cluster;
+
+/// <summary>Real silo processes clustered through the test Redis, and the Web API as their Orleans client.</summary>
+public sealed class MultiProcessCluster : IAsyncDisposable
+{
+    private MultiProcessCluster(Dictionary<string, string?> settings)
+    {
+        Settings = settings;
+    }
+
+    public Dictionary<string, string?> Settings { get; }
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public Deployment.ApiFactory Api { get; private set; } = null!;
+
+    public IGrainFactory Grains => Api.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<MultiProcessCluster> StartAsync(int silos)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var settings = Deployment.BaseSettings(new Dictionary<string, string?>
+        {
+            ["Orleans:ClusterId"] = "mp-" + id,
+            ["Orleans:ServiceId"] = "orleansraw-mp-" + id,
+            ["Orleans:UseHostedClient"] = "true",
+        });
+        var cluster = new MultiProcessCluster(settings);
+        await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.AddSiloAsync()));
+        cluster.Api = new Deployment.ApiFactory(null, settings);
+        _ = cluster.Api.Server;
+        return cluster;
+    }
+
+    public async Task<SiloProcess> AddSiloAsync()
+    {
+        var silo = await SiloProcess.StartAsync(Settings);
+        lock (Silos)
+        {
+            Silos.Add(silo);
+        }
+
+        return silo;
+    }
+
+    public ApiClient CreateClient() => new(Api.CreateClient());
+
+    /// <summary>The silo process whose address hosts the user's grain right now.</summary>
+    public async Task<SiloProcess> SiloOfAsync(long userId)
+    {
+        var view = await Grains.GetGrain<IUserConsistencyGrain>(userId).GetViewAsync();
+        return Silos.Single(s => s.Hosts(view.Silo));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
+
+        foreach (var silo in Silos)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+}

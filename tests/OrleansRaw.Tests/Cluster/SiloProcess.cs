@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using OrleansRaw.Tests.Infrastructure;
+
+namespace OrleansRaw.Tests.Cluster;
+
+/// <summary>A real <c>Silo</c> process on loopback ports of its own, started as an operator would start one.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _output = [];
+
+    private SiloProcess(Process process, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+    }
+
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>True when an Orleans silo address (<c>S127.0.0.1:PORT:GEN</c> or <c>127.0.0.1:PORT@GEN</c>) is this silo's.</summary>
+    public bool Hosts(string siloAddress) => siloAddress.Contains($":{SiloPort}:") || siloAddress.Contains($":{SiloPort}@");
+
+    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var directory = SiloDirectory();
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Silo.dll")])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__")] = value;
+        }
+
+        start.Environment["Orleans__SiloPort"] = siloPort.ToString();
+        start.Environment["Orleans__GatewayPort"] = gatewayPort.ToString();
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+
+        var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort);
+        silo._process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
+        silo._process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+        try
+        {
+            await silo._ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            await silo.DisposeAsync();
+            throw new TimeoutException("silo did not become ready in 60 s:\n" + silo.Output);
+        }
+
+        return silo;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output.TakeLast(60));
+            }
+        }
+    }
+
+    /// <summary>SIGKILL: the process dies at once, leaving its membership row and activations behind.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+            await term!.WaitForExitAsync();
+            try
+            {
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+
+        if (line.Contains("Silo ready", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+    }
+
+    private static string SiloDirectory()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var directory = Path.Combine(RepoPaths.Root, "Silo", "bin", configuration, "net10.0");
+        if (!File.Exists(Path.Combine(directory, "Silo.dll")))
+        {
+            throw new FileNotFoundException($"Silo.dll not found in {directory}; build the solution first.");
+        }
+
+        return directory;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
