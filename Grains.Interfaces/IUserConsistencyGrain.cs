@@ -14,6 +14,10 @@ public interface IUserConsistencyGrain : IGrainWithIntegerKey
     [AlwaysInterleave, Alias("RouteReadAsync")]
     Task<RoutingDecision> RouteReadAsync(ReadRequest request);
 
+    /// <summary>Notes the position a read served the user at, and the replica that served it (null: the primary); one-way.</summary>
+    [OneWay, AlwaysInterleave, Alias("NoteSeenAsync")]
+    Task NoteSeenAsync(Lsn servedAt, string? replica);
+
     /// <summary>Returns what the grain remembers about the user.</summary>
     [AlwaysInterleave, Alias("GetViewAsync")]
     Task<UserConsistencyView> GetViewAsync();

@@ -1,9 +1,10 @@
 namespace OrleansRaw;
 
-/// <summary>What a user's consistency grain remembers: the user's last write (null before the first), and which silo holds it.</summary>
+/// <summary>What a user's consistency grain remembers: the last write (null before the first), the newest position the user was served, and which silo holds it.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.UserConsistencyView")]
 public sealed record UserConsistencyView(
     [property: Id(0)] long UserId,
     [property: Id(1)] WriteRecord? LastWrite,
     [property: Id(2)] long Writes,
-    [property: Id(3)] string Silo);
+    [property: Id(3)] string Silo,
+    [property: Id(4)] Lsn Seen);

@@ -17,6 +17,9 @@ public sealed class ConsistencyOptions
     /// <summary>Window mode: a fixed grace period, or <c>auto</c> (observed P99 lag × 2 + 100 ms).</summary>
     public string GracePeriod { get; set; } = "00:00:05";
 
+    /// <summary>Lsn mode: no read of a user is served from a replica behind what that user was already served.</summary>
+    public bool MonotonicReads { get; set; } = true;
+
     /// <summary>How long an idle user's grain stays in memory.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromMinutes(2);

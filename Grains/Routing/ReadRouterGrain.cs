@@ -9,8 +9,9 @@ public sealed class ReadRouterGrain(SiloReplicaSnapshots snapshots, RoutingPolic
 {
     public Task<RoutingDecision> RouteReadAsync(ReadRequest request)
     {
-        // Without a reader's last write, no rule asks to wait; a wait answer here would be a policy bug.
-        var result = policy.Decide(request, lastWrite: null, snapshots.Current, clock.GetUtcNow(), TimeSpan.MaxValue);
+        // Without a reader's last write or seen position no rule waits, unless the request carries a token; then the
+        // primary is the answer that needs no waiting.
+        var result = policy.Decide(request, lastWrite: null, Lsn.Zero, snapshots.Current, clock.GetUtcNow(), TimeSpan.MaxValue);
         return Task.FromResult(result.Decision ?? RoutingDecision.Primary(RoutingReasons.FallbackTimeout));
     }
 }

@@ -1,8 +1,8 @@
 namespace OrleansRaw.Grains.Routing;
 
 /// <summary>
-/// Every routing rule in one place, free of I/O: given who reads whose data, what the reader last wrote
-/// and what the replicas have replayed, say where the read runs and why.
+/// Every routing rule in one place, free of I/O: given who reads whose data, what the reader last wrote and has
+/// already seen, and what the replicas have replayed, say where the read runs and why.
 /// </summary>
 public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = null)
 {
@@ -13,10 +13,11 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
 
     /// <param name="request">The read.</param>
     /// <param name="lastWrite">The reader's last recorded write, or null.</param>
+    /// <param name="seen">The newest position the reader has been served (monotonic reads), or zero.</param>
     /// <param name="snapshot">The latest replica snapshot this silo has.</param>
     /// <param name="now">The current time (injected so tests control it).</param>
     /// <param name="waited">How long this decision has already waited for newer snapshots.</param>
-    public PolicyResult Decide(ReadRequest request, WriteRecord? lastWrite, ReplicaSnapshot snapshot, DateTimeOffset now, TimeSpan waited)
+    public PolicyResult Decide(ReadRequest request, WriteRecord? lastWrite, Lsn seen, ReplicaSnapshot snapshot, DateTimeOffset now, TimeSpan waited)
     {
         if (request.Critical)
         {
@@ -34,14 +35,27 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
             return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.ReplicasUnavailable));
         }
 
-        if (!request.IsOwnRead || options.Mode == ConsistencyMode.Eventual)
+        switch (options.Mode)
         {
-            return PolicyResult.Final(RoutingDecision.OnReplica(PickEventual(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
+            case ConsistencyMode.Eventual:
+                return PolicyResult.Final(RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
+            case ConsistencyMode.Window:
+                return PolicyResult.Final(request.IsOwnRead
+                    ? DecideWindow(lastWrite, healthy, snapshot, now)
+                    : RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
         }
 
-        return options.Mode == ConsistencyMode.Window
-            ? PolicyResult.Final(DecideWindow(lastWrite, healthy, snapshot, now))
-            : DecideLsn(request, lastWrite, healthy, waited);
+        // Lsn mode. A position the reader has seen (monotonic reads) or proved with a token is a floor for every read
+        // of theirs; their own last write is one more for reads of their own data.
+        var floor = Lsn.Max(options.MonotonicReads ? seen : Lsn.Zero, request.ClientLsn ?? Lsn.Zero);
+        if (request.IsOwnRead)
+        {
+            return DecideAtLeast(Lsn.Max(floor, lastWrite?.Lsn ?? Lsn.Zero), healthy, waited, RoutingReasons.OwnWriteReplicaCaughtUp);
+        }
+
+        return floor == Lsn.Zero
+            ? PolicyResult.Final(RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual))
+            : DecideAtLeast(floor, healthy, waited, RoutingReasons.Eventual);
     }
 
     /// <summary>The grace period in force for Window mode, given the observed lag.</summary>
@@ -56,17 +70,15 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         }
 
         // Past the window the brief's Strategy 1 trusts any replica: no position check, which is its weakness.
-        return RoutingDecision.OnReplica(PickEventual(healthy).Name, Lsn.Zero, RoutingReasons.OwnWriteWindowPassed);
+        return RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.OwnWriteWindowPassed);
     }
 
-    private PolicyResult DecideLsn(ReadRequest request, WriteRecord? lastWrite, List<ReplicaStatus> healthy, TimeSpan waited)
+    private PolicyResult DecideAtLeast(Lsn required, List<ReplicaStatus> healthy, TimeSpan waited, string reason)
     {
-        var required = Lsn.Max(lastWrite?.Lsn ?? Lsn.Zero, request.ClientLsn ?? Lsn.Zero);
         var caughtUp = healthy.Where(r => r.ReplayLsn >= required).ToList();
         if (caughtUp.Count > 0)
         {
-            var replica = PickLeastLagged(caughtUp);
-            return PolicyResult.Final(RoutingDecision.OnReplica(replica.Name, required, RoutingReasons.OwnWriteReplicaCaughtUp));
+            return PolicyResult.Final(RoutingDecision.OnReplica(PickLeastLagged(caughtUp).Name, required, reason));
         }
 
         var remaining = options.MaxReplicaWait - waited;
@@ -75,13 +87,13 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
             : PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.FallbackTimeout));
     }
 
-    // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every own read.
+    // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every read.
     private ReplicaStatus PickLeastLagged(List<ReplicaStatus> candidates)
     {
         var best = candidates.Max(r => r.ReplayLsn);
         var equals = candidates.Where(r => r.LagBytes == 0 || r.ReplayLsn == best).ToList();
-        return equals.Count > 0 ? equals[_random.Next(equals.Count)] : candidates.MaxBy(r => r.ReplayLsn)!;
+        return equals[_random.Next(equals.Count)];
     }
 
-    private ReplicaStatus PickEventual(List<ReplicaStatus> healthy) => healthy[_random.Next(healthy.Count)];
+    private ReplicaStatus PickAny(List<ReplicaStatus> healthy) => healthy[_random.Next(healthy.Count)];
 }

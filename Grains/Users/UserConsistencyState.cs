@@ -9,4 +9,8 @@ public sealed class UserConsistencyState
 
     [Id(1)]
     public long Writes { get; set; }
+
+    /// <summary>The newest position the user was served, as of the last save (it is saved lazily).</summary>
+    [Id(2)]
+    public Lsn Seen { get; set; }
 }

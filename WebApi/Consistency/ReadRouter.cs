@@ -9,7 +9,8 @@ public sealed partial class ReadRouter(IGrainFactory grains, IOptions<Consistenc
     {
         try
         {
-            var decision = request.IsOwnRead
+            // With monotonic reads every read of a signed-in user needs their seen position, which their grain holds.
+            var decision = request.IsOwnRead || (request.ReaderId is not null && options.Value.MonotonicReads)
                 ? grains.GetGrain<IUserConsistencyGrain>(request.ReaderId!.Value).RouteReadAsync(request)
                 : grains.GetGrain<IReadRouterGrain>(SingletonKeys.Cluster).RouteReadAsync(request);
             return await decision.WaitAsync(options.Value.DecisionTimeout, cancellationToken);
@@ -20,6 +21,27 @@ public sealed partial class ReadRouter(IGrainFactory grains, IOptions<Consistenc
             return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
         }
     }
+
+    /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
+    public void NoteServed(long readerId, Lsn servedAt, string? replica)
+    {
+        if (!options.Value.MonotonicReads)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = grains.GetGrain<IUserConsistencyGrain>(readerId).NoteSeenAsync(servedAt, replica);
+        }
+        catch (Exception ex)
+        {
+            LogNoteSeenFailed(logger, readerId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not note the position served to user {UserId}: {Error}")]
+    private static partial void LogNoteSeenFailed(ILogger logger, long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing decision unavailable for user {UserId}, reading the primary: {ErrorType} {Error}")]
     private static partial void LogDecisionUnavailable(ILogger logger, long? userId, string errorType, string error);

@@ -28,6 +28,14 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 
         var result = await next(context);
+        if (reader is { } userId && db.ServedAt > Lsn.Zero)
+        {
+            var router = http.RequestServices.GetRequiredService<ReadRouter>();
+            router.NoteServed(userId, db.ServedAt, db.ServedBy);
+            http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>()
+                .Issue(userId, Lsn.Max(db.ServedAt, clientLsn ?? Lsn.Zero));
+        }
+
         http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource ?? (db.Decision.UsePrimary ? "primary" : "replica:" + db.Decision.Replica);
         http.Response.Headers[ConsistencyHeaders.Reason] = db.ReadReason ?? db.Decision.Reason;
         return result;

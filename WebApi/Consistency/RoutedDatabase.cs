@@ -14,6 +14,11 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
     // passed, so it contains everything up to the required position. Inside one statement the check could miss.
     private const string GuardSql = "SELECT COALESCE(pg_last_wal_replay_lsn() >= @orleansraw_required_lsn::pg_lsn, false)";
 
+    // After the read, in the same round trip: a position at or past the read's snapshot, so a later read required to
+    // be at or past it cannot show less than this one did (monotonic reads). Free but for a few bytes.
+    private const string ReplicaPositionSql = "SELECT COALESCE(pg_last_wal_replay_lsn(), '0/0'::pg_lsn)::text";
+    private const string PrimaryPositionSql = "SELECT pg_current_wal_insert_lsn()::text";
+
     /// <summary>The decision for this request's reads; set by the read-routing filter.</summary>
     public RoutingDecision? Decision { get; internal set; }
 
@@ -22,6 +27,12 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
 
     /// <summary>Why the last read ran there (the decision's reason, or a fallback's).</summary>
     public string? ReadReason { get; private set; }
+
+    /// <summary>A position at or past the data the last read returned (zero before any read).</summary>
+    public Lsn ServedAt { get; private set; }
+
+    /// <summary>The replica the last read ran on, or null for the primary.</summary>
+    public string? ServedBy { get; private set; }
 
     /// <summary>True once a write committed on the primary during this request.</summary>
     public bool Wrote { get; private set; }
@@ -38,6 +49,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
                 var rows = await QueryReplicaAsync<T>(replica, decision.RequiredLsn, sql, parameters, cancellationToken);
                 if (rows is not null)
                 {
+                    ServedBy = name;
                     Served("replica:" + name, decision.Reason);
                     return rows;
                 }
@@ -67,30 +79,36 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
         return result;
     }
 
-    private static async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, Lsn required, string sql, object? parameters, CancellationToken cancellationToken)
+    private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, Lsn required, string sql, object? parameters, CancellationToken cancellationToken)
     {
         await using var connection = await replica.OpenConnectionAsync(cancellationToken);
-        if (required == Lsn.Zero)
+        var guarded = required != Lsn.Zero;
+        var batch = new DynamicParameters(parameters);
+        if (guarded)
         {
-            return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+            batch.Add("orleansraw_required_lsn", required.ToString());
         }
 
-        var guarded = new DynamicParameters(parameters);
-        guarded.Add("orleansraw_required_lsn", required.ToString());
-        await using var results = await connection.QueryMultipleAsync(
-            new CommandDefinition(GuardSql + ";\n" + sql, guarded, cancellationToken: cancellationToken));
-        if (!await results.ReadSingleAsync<bool>())
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            (guarded ? GuardSql + ";\n" : "") + sql + ";\n" + ReplicaPositionSql, batch, cancellationToken: cancellationToken));
+        if (guarded && !await results.ReadSingleAsync<bool>())
         {
             return null;
         }
 
-        return (await results.ReadAsync<T>()).AsList();
+        var rows = (await results.ReadAsync<T>()).AsList();
+        ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>());
+        return rows;
     }
 
     private async Task<List<T>> QueryPrimaryAsync<T>(string sql, object? parameters, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            sql + ";\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
+        var rows = (await results.ReadAsync<T>()).AsList();
+        ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+        ServedBy = null;
         Served("primary", reason);
         return rows;
     }

@@ -26,9 +26,9 @@ public sealed class RoutingPolicyTests
     private static readonly ReplicaSnapshot NoneHealthy = Snapshot(0, Replica("replica-1", "0/3000000", healthy: false), Replica("replica-2", "0/3000000", healthy: false));
     private static readonly WriteRecord MyWrite = new(Written, Now.AddMilliseconds(-10));
 
-    private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, WriteRecord? lastWrite = null, DateTimeOffset? now = null, int waitedMs = 0)
+    private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, WriteRecord? lastWrite = null, DateTimeOffset? now = null, int waitedMs = 0, Lsn seen = default)
     {
-        var result = policy.Decide(request, lastWrite, snapshot, now ?? Now, TimeSpan.FromMilliseconds(waitedMs));
+        var result = policy.Decide(request, lastWrite, seen, snapshot, now ?? Now, TimeSpan.FromMilliseconds(waitedMs));
         return result.Decision ?? throw new Xunit.Sdk.XunitException($"expected a decision, got a wait of {result.WaitFor}");
     }
 
@@ -143,11 +143,11 @@ public sealed class RoutingPolicyTests
     public void Lsn_OwnRead_WaitsWhileNoReplicaCaughtUp_ThenFallsBackToPrimary()
     {
         var policy = Policy(maxWaitMs: 100);
-        var first = policy.Decide(new ReadRequest(Me, Me), MyWrite, BothBehind, Now, TimeSpan.Zero);
+        var first = policy.Decide(new ReadRequest(Me, Me), MyWrite, Lsn.Zero, BothBehind, Now, TimeSpan.Zero);
         Assert.Null(first.Decision);
         Assert.Equal(TimeSpan.FromMilliseconds(100), first.WaitFor);
 
-        var later = policy.Decide(new ReadRequest(Me, Me), MyWrite, BothBehind, Now, TimeSpan.FromMilliseconds(60));
+        var later = policy.Decide(new ReadRequest(Me, Me), MyWrite, Lsn.Zero, BothBehind, Now, TimeSpan.FromMilliseconds(60));
         Assert.Equal(TimeSpan.FromMilliseconds(40), later.WaitFor);
 
         var timedOut = Decide(policy, new ReadRequest(Me, Me), BothBehind, MyWrite, waitedMs: 100);
@@ -204,5 +204,45 @@ public sealed class RoutingPolicyTests
     public void InvalidGracePeriod_IsRefused()
     {
         Assert.ThrowsAny<Exception>(() => Policy(ConsistencyMode.Window, grace: "soon"));
+    }
+
+    [Fact]
+    public void MonotonicReads_ForeignRead_OnlyFromAReplicaAtOrPastWhatTheReaderSaw()
+    {
+        var policy = Policy();
+        for (var i = 0; i < 50; i++)
+        {
+            var decision = Decide(policy, new ReadRequest(Me, Someone), OneBehind, seen: Written);
+            Assert.Equal("replica-2", decision.Replica);
+            Assert.Equal(Written, decision.RequiredLsn);
+            Assert.Equal(RoutingReasons.Eventual, decision.Reason);
+        }
+    }
+
+    [Fact]
+    public void MonotonicReads_WhenNoReplicaReachedWhatTheReaderSaw_WaitsThenReadsThePrimary()
+    {
+        var policy = Policy();
+        Assert.Null(policy.Decide(new ReadRequest(Me, Someone), null, Written, BothBehind, Now, TimeSpan.Zero).Decision);
+        var decision = Decide(policy, new ReadRequest(Me, Someone), BothBehind, waitedMs: 100, seen: Written);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.FallbackTimeout, decision.Reason);
+    }
+
+    [Fact]
+    public void MonotonicReads_Off_IgnoresWhatTheReaderSaw()
+    {
+        var policy = new RoutingPolicy(new ConsistencyOptions { MonotonicReads = false }, new Random(1));
+        var chosen = Enumerable.Range(0, 50).Select(_ => Decide(policy, new ReadRequest(Me, Someone), BothBehind, seen: Written).Replica).ToHashSet();
+        Assert.Equal(["replica-1", "replica-2"], chosen.Order());
+    }
+
+    [Fact]
+    public void MonotonicReads_OwnRead_NeedsTheLaterOfLastWriteAndSeen()
+    {
+        var seen = Lsn.Parse("0/3000008");
+        var decision = Decide(Policy(), new ReadRequest(Me, Me), BothCaughtUp, MyWrite, seen: seen);
+        Assert.Equal("replica-2", decision.Replica);
+        Assert.Equal(seen, decision.RequiredLsn);
     }
 }
