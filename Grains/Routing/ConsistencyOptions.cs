@@ -14,6 +14,10 @@ public sealed class ConsistencyOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
     public TimeSpan MaxReplicaWait { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The longest wait a read may ask for itself (<see cref="ReadRequest.MaxWait"/>), e.g. a background job.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan MaxRequestedWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Window mode: a fixed grace period, or <c>auto</c> (observed P99 lag × 2 + 100 ms).</summary>
     public string GracePeriod { get; set; } = "00:00:05";
 

@@ -3,15 +3,10 @@ using OrleansRaw.Grains.Replicas;
 
 namespace OrleansRaw.Grains.Routing;
 
-/// <summary>Routes reads with no reader state from this silo's snapshot; never waits, so one activation per silo serves many.</summary>
-[StatelessWorker]
+/// <summary>Routes reads with no user state of their own (anonymous readers, background work carrying a token) from this silo's snapshot.</summary>
+[StatelessWorker, Reentrant]
 public sealed class ReadRouterGrain(SiloReplicaSnapshots snapshots, RoutingPolicy policy, TimeProvider clock) : Grain, IReadRouterGrain
 {
-    public Task<RoutingDecision> RouteReadAsync(ReadRequest request)
-    {
-        // Without a reader's last write or seen position no rule waits, unless the request carries a token; then the
-        // primary is the answer that needs no waiting.
-        var result = policy.Decide(request, lastWrite: null, Lsn.Zero, snapshots.Current, clock.GetUtcNow(), TimeSpan.MaxValue);
-        return Task.FromResult(result.Decision ?? RoutingDecision.Primary(RoutingReasons.FallbackTimeout));
-    }
+    public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
+        DecisionLoop.DecideAsync(policy, snapshots, clock, request, lastWrite: null, Lsn.Zero);
 }

@@ -50,12 +50,12 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         var floor = Lsn.Max(options.MonotonicReads ? seen : Lsn.Zero, request.ClientLsn ?? Lsn.Zero);
         if (request.IsOwnRead)
         {
-            return DecideAtLeast(Lsn.Max(floor, lastWrite?.Lsn ?? Lsn.Zero), healthy, waited, RoutingReasons.OwnWriteReplicaCaughtUp);
+            return DecideAtLeast(Lsn.Max(floor, lastWrite?.Lsn ?? Lsn.Zero), healthy, MaxWait(request) - waited, RoutingReasons.OwnWriteReplicaCaughtUp);
         }
 
         return floor == Lsn.Zero
             ? PolicyResult.Final(RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual))
-            : DecideAtLeast(floor, healthy, waited, RoutingReasons.Eventual);
+            : DecideAtLeast(floor, healthy, MaxWait(request) - waited, RoutingReasons.Eventual);
     }
 
     /// <summary>The grace period in force for Window mode, given the observed lag.</summary>
@@ -73,7 +73,11 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         return RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.OwnWriteWindowPassed);
     }
 
-    private PolicyResult DecideAtLeast(Lsn required, List<ReplicaStatus> healthy, TimeSpan waited, string reason)
+    // A request may ask for a longer wait (background work), never beyond the configured ceiling.
+    private TimeSpan MaxWait(ReadRequest request) =>
+        request.MaxWait is { } wanted && wanted > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(wanted.Ticks, options.MaxRequestedWait.Ticks)) : options.MaxReplicaWait;
+
+    private PolicyResult DecideAtLeast(Lsn required, List<ReplicaStatus> healthy, TimeSpan remaining, string reason)
     {
         var caughtUp = healthy.Where(r => r.ReplayLsn >= required).ToList();
         if (caughtUp.Count > 0)
@@ -81,7 +85,6 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
             return PolicyResult.Final(RoutingDecision.OnReplica(PickLeastLagged(caughtUp).Name, required, reason));
         }
 
-        var remaining = options.MaxReplicaWait - waited;
         return remaining > TimeSpan.Zero
             ? PolicyResult.Wait(remaining)
             : PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.FallbackTimeout));

@@ -47,21 +47,8 @@ public sealed class UserConsistencyGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task<RoutingDecision> RouteReadAsync(ReadRequest request)
-    {
-        var started = clock.GetTimestamp();
-        var snapshot = snapshots.Current;
-        while (true)
-        {
-            var result = policy.Decide(request, state.State.LastWrite, _seen, WithProvenReplay(snapshot), clock.GetUtcNow(), clock.GetElapsedTime(started));
-            if (result.Decision is { } decision)
-            {
-                return decision;
-            }
-
-            snapshot = await snapshots.WaitForNewerAsync(snapshot.Version, result.WaitFor);
-        }
-    }
+    public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
+        DecisionLoop.DecideAsync(policy, snapshots, clock, request, state.State.LastWrite, _seen, WithProvenReplay);
 
     public Task NoteSeenAsync(Lsn servedAt, string? replica)
     {

@@ -37,6 +37,14 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
     /// <summary>True once a write committed on the primary during this request.</summary>
     public bool Wrote { get; private set; }
 
+    /// <summary>Jobs this request's write enqueued; they receive the write's consistency token once it is recorded.</summary>
+    public IReadOnlyList<long> HandedOffJobs => _handedOff;
+
+    private readonly List<long> _handedOff = [];
+
+    /// <summary>Hands this request's write to a queued job: the job will read as of this write, however lagged the replicas.</summary>
+    public void HandOff(long jobId) => _handedOff.Add(jobId);
+
     public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
         var decision = Decision ?? throw new InvalidOperationException(

@@ -32,7 +32,13 @@ internal static partial class WriteTrackingFilter
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Write recorded partially");
         }
 
-        http.Response.Headers[ConsistencyHeaders.Token] = services.GetRequiredService<ConsistencyTokens>().Issue(userId, lsn);
+        var token = services.GetRequiredService<ConsistencyTokens>().Issue(userId, lsn);
+        http.Response.Headers[ConsistencyHeaders.Token] = token;
+        if (db.HandedOffJobs.Count > 0)
+        {
+            await AttachTokenAsync(services.GetRequiredService<DataSources>(), db.HandedOffJobs, token, http.RequestAborted);
+        }
+
         return result;
     };
 
@@ -43,6 +49,14 @@ internal static partial class WriteTrackingFilter
         var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             "SELECT pg_current_wal_insert_lsn()::text", cancellationToken: cancellationToken));
         return Lsn.Parse(text!).ToWrittenEnd();
+    }
+
+    // A job enqueued without its token (the API died just here) is still processed, after a delay, from the primary.
+    private static async Task AttachTokenAsync(DataSources sources, IReadOnlyList<long> jobs, string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE jobs SET consistency_token = @token WHERE id = ANY(@jobs)", new { token, jobs = jobs.ToArray() }, cancellationToken: cancellationToken));
     }
 
     private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write)

@@ -8,6 +8,7 @@ using OrleansRaw.WebApi.Auth;
 using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Features;
+using OrleansRaw.WebApi.Jobs;
 
 namespace OrleansRaw.WebApi.Hosting;
 
@@ -29,6 +30,8 @@ public static class ApiHosting
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required").ValidateOnStart();
         services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<PostStatsWorker>();
         services.AddOptions<WriteRateLimitOptions>().BindConfiguration(WriteRateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);

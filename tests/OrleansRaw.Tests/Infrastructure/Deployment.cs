@@ -51,6 +51,8 @@ public sealed class Deployment : IAsyncDisposable
             ["RateLimiting:WritesPerSecond"] = "10000",
             ["RateLimiting:WriteBurst"] = "10000",
             ["Redis:ConnectionString"] = TestServices.Redis,
+            // Only the worker tests run the background worker, so they know which worker took which job.
+            ["Worker:Enabled"] = "false",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

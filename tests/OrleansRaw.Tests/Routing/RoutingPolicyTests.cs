@@ -245,4 +245,15 @@ public sealed class RoutingPolicyTests
         Assert.Equal("replica-2", decision.Replica);
         Assert.Equal(seen, decision.RequiredLsn);
     }
+
+    [Fact]
+    public void ARequestedLongerWait_IsHonoured_UpToTheCeiling()
+    {
+        var policy = Policy(maxWaitMs: 100);
+        var patient = new ReadRequest(null, Me, ClientLsn: Written, MaxWait: TimeSpan.FromSeconds(2));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), policy.Decide(patient, null, Lsn.Zero, BothBehind, Now, TimeSpan.FromMilliseconds(500)).WaitFor);
+
+        var greedy = patient with { MaxWait = TimeSpan.FromHours(1) };
+        Assert.Equal(TimeSpan.FromSeconds(5), policy.Decide(greedy, null, Lsn.Zero, BothBehind, Now, TimeSpan.Zero).WaitFor);
+    }
 }

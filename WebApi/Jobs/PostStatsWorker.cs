@@ -1,0 +1,123 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.WebApi.Data;
+
+namespace OrleansRaw.WebApi.Jobs;
+
+/// <summary>
+/// Keeps <c>user_stats.post_count</c> from the <c>jobs</c> queue. It is not the user, so it has no grain to consult:
+/// it reads the triggering post through the write's consistency token (the causal hand-off), so its read is never
+/// older than the write however far the replicas lag. Any number of API processes may run it (SKIP LOCKED).
+/// </summary>
+public sealed partial class PostStatsWorker(
+    DataSources sources,
+    IServiceScopeFactory scopes,
+    ConsistencyTokens tokens,
+    IOptions<WorkerOptions> options,
+    ILogger<PostStatsWorker> logger) : BackgroundService
+{
+    public const string PostCreated = "post-created";
+
+    private sealed record Job(long Id, long UserId, long SubjectId, string? ConsistencyToken);
+
+    private sealed record Outcome(long JobId, long UserId, bool SawSubject, long PostCount, string Source);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var processed = 0;
+            try
+            {
+                processed = await ProcessBatchAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogBatchFailed(logger, ex.Message);
+            }
+
+            if (processed == 0)
+            {
+                await Task.Delay(options.Value.PollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var jobs = (await connection.QueryAsync<Job>(new CommandDefinition(
+            """
+            SELECT id AS Id, user_id AS UserId, subject_id AS SubjectId, consistency_token AS ConsistencyToken
+            FROM jobs
+            WHERE processed_at IS NULL AND kind = @kind
+              AND (consistency_token IS NOT NULL OR created_at < now() - @grace)
+            ORDER BY id LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+            """,
+            new { kind = PostCreated, grace = settings.TokenGracePeriod, limit = settings.BatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
+        if (jobs.Count == 0)
+        {
+            return 0;
+        }
+
+        var outcomes = await Task.WhenAll(jobs.Select(job => ProcessAsync(job, cancellationToken)));
+        foreach (var outcome in outcomes)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO user_stats AS s (user_id, post_count, updated_at) VALUES (@UserId, @PostCount, now())
+                ON CONFLICT (user_id) DO UPDATE SET post_count = GREATEST(s.post_count, excluded.post_count), updated_at = now();
+                UPDATE jobs SET processed_at = now(), saw_subject = @SawSubject, read_source = @Source WHERE id = @JobId;
+                """,
+                outcome, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return jobs.Count;
+    }
+
+    private async Task<Outcome> ProcessAsync(Job job, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
+        var router = scope.ServiceProvider.GetRequiredService<ReadRouter>();
+
+        // No reader: the worker is not the user. Its only proof of the write is the token the write handed it.
+        var request = new ReadRequest(ReaderId: null, OwnerId: job.UserId, MaxWait: options.Value.MaxReplicaWait);
+        if (job.ConsistencyToken is null)
+        {
+            request = request with { Critical = true };
+        }
+        else if (options.Value.UseConsistencyToken && tokens.TryRead(job.ConsistencyToken, job.UserId, out var lsn, out _))
+        {
+            request = request with { ClientLsn = lsn };
+        }
+
+        db.Decision = await router.DecideAsync(request, cancellationToken);
+        var stats = await db.QuerySingleOrDefaultAsync<(long Count, bool SawSubject)>(
+            "SELECT count(*) AS Count, COALESCE(bool_or(id = @subject), false) AS SawSubject FROM posts WHERE user_id = @user",
+            new { user = job.UserId, subject = job.SubjectId }, cancellationToken);
+        if (!stats.SawSubject)
+        {
+            LogStaleRead(logger, job.Id, job.SubjectId, db.ReadSource ?? "?");
+        }
+
+        return new Outcome(job.Id, job.UserId, stats.SawSubject, stats.Count, db.ReadSource ?? "?");
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker batch failed, retrying: {Error}")]
+    private static partial void LogBatchFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} read from {Source} did not see post {PostId}: a stale read")]
+    private static partial void LogStaleRead(ILogger logger, long jobId, long postId, string source);
+}
