@@ -42,6 +42,7 @@ public static class ApiHosting
 
         services.AddOrleansRawAuth();
         services.AddProblemDetails();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
         services.AddRateLimiter(limiter =>

@@ -19,7 +19,7 @@ public sealed class MultiProcessCluster : IAsyncDisposable
 
     public IGrainFactory Grains => Api.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<MultiProcessCluster> StartAsync(int silos)
+    public static async Task<MultiProcessCluster> StartAsync(int silos, ServiceSet? services = null, IDictionary<string, string?>? overrides = null)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var settings = Deployment.BaseSettings(new Dictionary<string, string?>
@@ -27,7 +27,12 @@ public sealed class MultiProcessCluster : IAsyncDisposable
             ["Orleans:ClusterId"] = "mp-" + id,
             ["Orleans:ServiceId"] = "orleansraw-mp-" + id,
             ["Orleans:UseHostedClient"] = "true",
-        });
+        }, services);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var cluster = new MultiProcessCluster(settings);
         await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.AddSiloAsync()));
         cluster.Api = new Deployment.ApiFactory(null, settings);

@@ -34,15 +34,16 @@ public sealed class Deployment : IAsyncDisposable
     public IGrainFactory Grains => Cluster.Client;
 
     /// <summary>Settings shared by silos and API: the test databases, fast polling, and <paramref name="overrides"/>.</summary>
-    public static Dictionary<string, string?> BaseSettings(IDictionary<string, string?>? overrides = null)
+    public static Dictionary<string, string?> BaseSettings(IDictionary<string, string?>? overrides = null, ServiceSet? services = null)
     {
+        services ??= TestServices.Default;
         var settings = new Dictionary<string, string?>
         {
-            ["Database:Primary"] = TestServices.Primary,
+            ["Database:Primary"] = services.PrimaryAnyNode,
             ["Database:Replicas:0:Name"] = "replica-1",
-            ["Database:Replicas:0:ConnectionString"] = TestServices.Replica1,
+            ["Database:Replicas:0:ConnectionString"] = services.Replica1,
             ["Database:Replicas:1:Name"] = "replica-2",
-            ["Database:Replicas:1:ConnectionString"] = TestServices.Replica2,
+            ["Database:Replicas:1:ConnectionString"] = services.Replica2,
             ["Consistency:Mode"] = "Lsn",
             ["ReplicaMonitor:PollInterval"] = "00:00:00.050",
             ["Auth:SigningKey"] = SigningKey,
@@ -50,7 +51,7 @@ public sealed class Deployment : IAsyncDisposable
             ["Orleans:UseHostedClient"] = "false",
             ["RateLimiting:WritesPerSecond"] = "10000",
             ["RateLimiting:WriteBurst"] = "10000",
-            ["Redis:ConnectionString"] = TestServices.Redis,
+            ["Redis:ConnectionString"] = services.Redis,
             // Only the worker tests run the background worker, so they know which worker took which job.
             ["Worker:Enabled"] = "false",
         };

@@ -3,63 +3,71 @@ using System.Diagnostics;
 namespace OrleansRaw.Tests.Infrastructure;
 
 /// <summary>
-/// The test set of services (their own ports and data folder, so tests can run beside a running system), started
-/// through <c>scripts/services</c> exactly as a developer would. Anything wrong here fails the tests loudly.
+/// A set of services (primary, two replicas, Redis) on ports and a data folder of its own, driven through
+/// <c>scripts/services</c> exactly as a developer would. Anything wrong here fails the tests loudly.
 /// </summary>
-public static class TestServices
+public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Port, int redisPort, string dataDirectory)
 {
-    public static int PrimaryPort => Port("PG_PRIMARY_PORT", 57432);
-    public static int Replica1Port => Port("PG_REPLICA1_PORT", 57433);
-    public static int Replica2Port => Port("PG_REPLICA2_PORT", 57434);
-    public static int RedisPort => Port("REDIS_PORT", 57379);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _up;
 
-    public static string Redis => $"127.0.0.1:{RedisPort}";
-    public static string Primary => Connection(PrimaryPort);
-    public static string Replica1 => Connection(Replica1Port);
-    public static string Replica2 => Connection(Replica2Port);
+    public int PrimaryPort => primaryPort;
+    public int Replica1Port => replica1Port;
+    public int Replica2Port => replica2Port;
+    public int RedisPort => redisPort;
+
+    public string Redis => $"127.0.0.1:{RedisPort}";
+    public string Primary => Connection(PrimaryPort);
+    public string Replica1 => Connection(Replica1Port);
+    public string Replica2 => Connection(Replica2Port);
+
+    /// <summary>The primary as the system is configured to find it: whichever node is not a standby (failover).</summary>
+    public string PrimaryAnyNode =>
+        $"Host=127.0.0.1:{PrimaryPort},127.0.0.1:{Replica1Port},127.0.0.1:{Replica2Port};Target Session Attributes=primary;Host Recheck Seconds=1;"
+        + "Username=postgres;Database=orleansraw;Maximum Pool Size=60;Timeout=5;Command Timeout=30";
 
     public static string Connection(int port) =>
         $"Host=127.0.0.1;Port={port};Username=postgres;Database=orleansraw;Maximum Pool Size=60;Timeout=5;Command Timeout=30";
 
-    public static IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
     {
         ["PG_PRIMARY_PORT"] = PrimaryPort.ToString(),
         ["PG_REPLICA1_PORT"] = Replica1Port.ToString(),
         ["PG_REPLICA2_PORT"] = Replica2Port.ToString(),
         ["REDIS_PORT"] = RedisPort.ToString(),
-        ["ORLEANSRAW_DATA"] = System.Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", "test"),
+        ["ORLEANSRAW_DATA"] = dataDirectory,
         ["ORLEANSRAW_FAST"] = "1",
     };
 
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static bool _up;
-
-    /// <summary>Runs <c>scripts/services up</c> once per test run (idempotent when <c>./test</c> already did).</summary>
-    public static async Task EnsureUpAsync()
+    /// <summary>Runs <c>scripts/services up</c> once (idempotent when <c>./test</c> already did).</summary>
+    public async Task EnsureUpAsync()
     {
-        await Gate.WaitAsync();
+        await _gate.WaitAsync();
         try
         {
-            if (_up)
+            if (!_up)
             {
-                return;
+                await RunAsync("up");
+                _up = true;
             }
-
-            var (code, output) = await RunScriptAsync("up");
-            if (code != 0)
-            {
-                throw new InvalidOperationException($"scripts/services up failed with exit code {code}; the database tests cannot run:\n{output}");
-            }
-
-            _up = true;
         }
         finally
         {
-            Gate.Release();
+            _gate.Release();
         }
     }
 
-    public static async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] args)
+    /// <summary>Runs a <c>scripts/services</c> command and fails loudly when it fails.</summary>
+    public async Task RunAsync(params string[] args)
+    {
+        var (code, output) = await RunScriptAsync(args);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"scripts/services {string.Join(' ', args)} failed with exit code {code}:\n{output}");
+        }
+    }
+
+    public async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] args)
     {
         var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "scripts", "services"))
         {
@@ -82,7 +90,22 @@ public static class TestServices
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10));
         return (process.ExitCode, await stdout + await stderr);
     }
+}
+
+/// <summary>The test run's shared service set: ports from the environment that <c>./test</c> sets, else 57432–57434 and 57379.</summary>
+public static class TestServices
+{
+    public static ServiceSet Default { get; } = new(
+        Port("PG_PRIMARY_PORT", 57432), Port("PG_REPLICA1_PORT", 57433), Port("PG_REPLICA2_PORT", 57434), Port("REDIS_PORT", 57379),
+        Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", "test"));
+
+    public static string Redis => Default.Redis;
+    public static string Primary => Default.Primary;
+    public static string Replica1 => Default.Replica1;
+    public static string Replica2 => Default.Replica2;
+
+    public static Task EnsureUpAsync() => Default.EnsureUpAsync();
 
     private static int Port(string name, int fallback) =>
-        int.TryParse(System.Environment.GetEnvironmentVariable(name), out var port) ? port : fallback;
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var port) ? port : fallback;
 }
