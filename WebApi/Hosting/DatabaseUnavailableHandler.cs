@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
@@ -33,11 +32,13 @@ public sealed partial class DatabaseUnavailableHandler(IProblemDetailsService pr
         });
     }
 
+    // Connection-level failures (no host, no primary among the hosts, broken socket) and the server's own "going away"
+    // states are unavailability; any other server error is a bug or bad data and stays a 500.
     private static bool IsUnavailable(Exception exception) => exception switch
     {
-        NpgsqlException { IsTransient: true } => true,
-        NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
         PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "25006" } => true, // shutting down, starting up, read-only
+        PostgresException => false,
+        NpgsqlException => true,
         TimeoutException => true,
         _ => exception.InnerException is { } inner && IsUnavailable(inner),
     };
