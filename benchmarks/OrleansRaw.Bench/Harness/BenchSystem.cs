@@ -22,20 +22,20 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
         ClusterId = $"bench-{Environment.ProcessId}-{++_starts}";
         var common = CommonSettings(strategy);
 
-        for (var i = 1; i <= silos; i++)
+        await Task.WhenAll(Enumerable.Range(1, silos).Select(async i =>
         {
             var settings = new Dictionary<string, string>(common)
             {
                 ["Orleans:SiloPort"] = (env.SiloBasePort + i - 1).ToString(),
                 ["Orleans:GatewayPort"] = (env.GatewayBasePort + i - 1).ToString(),
             };
-            _silos.Add(ManagedProcess.Start($"silo-{i}", Binary("Silo", "Silo.dll"), [], settings, env.RunDirectory, env.LogDirectory));
-        }
-
-        foreach (var silo in _silos)
-        {
-            await silo.WaitForLogAsync("Silo ready", TimeSpan.FromSeconds(90), cancellationToken);
-        }
+            var silo = await StartWithRetryAsync($"silo-{i}", Binary("Silo", "Silo.dll"), [], settings,
+                p => p.WaitForLogAsync("Silo ready", TimeSpan.FromSeconds(90), cancellationToken), cancellationToken);
+            lock (_silos)
+            {
+                _silos.Add(silo);
+            }
+        }));
 
         var api = new Dictionary<string, string>(common);
         if (strategy.UsesPgpool)
@@ -47,8 +47,7 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
             api["Database:Replicas:1:ConnectionString"] = env.PgpoolConnection(Pgpool.ReadPoolApplication);
         }
 
-        _api = ManagedProcess.Start("api", Binary("WebApi", "WebApi.dll"), ["--urls", env.ApiUrl], api, env.RunDirectory, env.LogDirectory);
-        await WaitForApiAsync(cancellationToken);
+        _api = await StartWithRetryAsync("api", Binary("WebApi", "WebApi.dll"), ["--urls", env.ApiUrl], api, p => WaitForApiAsync(p, cancellationToken), cancellationToken);
         log($"{strategy.Label}: {silos} silo(s) and the API are up (cluster {ClusterId}, silo pids {string.Join(",", _silos.Select(s => s.Pid))}, api pid {_api.Pid})");
     }
 
@@ -95,7 +94,34 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
         return settings;
     }
 
-    private async Task WaitForApiAsync(CancellationToken cancellationToken)
+    // The benchmark's ports lie in Linux's ephemeral range (32768-60999), so now and then another program's outgoing
+    // connection holds one for a moment: a start that failed to bind is tried again.
+    private async Task<ManagedProcess> StartWithRetryAsync(string name, string dll, string[] args, IReadOnlyDictionary<string, string> settings,
+        Func<ManagedProcess, Task> ready, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = ManagedProcess.Start(name, dll, args, settings, env.RunDirectory, env.LogDirectory);
+            try
+            {
+                await ready(process);
+                return process;
+            }
+            catch (InvalidOperationException) when (attempt < 4 && process.HasExited && process.Tail(200).Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                log($"{name}: a port was busy, starting again in 2 s");
+                await process.DisposeAsync();
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private async Task WaitForApiAsync(ManagedProcess api, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -114,14 +140,14 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
                 // not listening yet
             }
 
-            if (_api!.HasExited)
+            if (api.HasExited)
             {
-                throw new InvalidOperationException("the API exited:\n" + _api.Tail());
+                throw new InvalidOperationException("the API exited:\n" + api.Tail());
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("the API was not ready within 120 s:\n" + _api.Tail());
+                throw new TimeoutException("the API was not ready within 120 s:\n" + api.Tail());
             }
 
             await Task.Delay(250, cancellationToken);

@@ -19,7 +19,7 @@ public sealed record MachineFacts(IReadOnlyList<(string Name, string Value)> Row
             ("Orleans", Version(typeof(IClusterClient).Assembly)),
             ("Npgsql", Version(typeof(Npgsql.NpgsqlConnection).Assembly)),
             ("Redis", FirstWord((await Shell.TryRunAsync("redis-server", ["--version"])).Output, "v=")),
-            ("pgpool-II", (await Shell.TryRunAsync(Pgpool.Binary, ["--version"])).Output),
+            ("pgpool-II", (await Shell.TryRunAsync(Pgpool.Binary, ["--version"])).Output.Replace("pgpool-II version ", "", StringComparison.Ordinal)),
             ("Commit", await CommitAsync(root)),
         };
         rows.AddRange(more);
@@ -49,8 +49,8 @@ public sealed record MachineFacts(IReadOnlyList<(string Name, string Value)> Row
     private static string Version(Assembly assembly)
     {
         var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
-        var plus = informational.IndexOf('+');
-        return plus > 0 ? informational[..plus] : informational;
+        // e.g. "10.4.2+sha" or "10.4.2. Commit Hash: sha": the version is the first word.
+        return informational.Split('+', ' ')[0].TrimEnd('.');
     }
 
     private static string FirstWord(string output, string prefix)

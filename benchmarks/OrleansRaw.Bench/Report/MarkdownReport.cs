@@ -188,25 +188,32 @@ public static class MarkdownReport
     {
         md.AppendLine("## Why reads went where they went");
         md.AppendLine();
-        md.AppendLine("`X-Consistency-Reason` of all reads (own and foreign), summed over the repetitions (not shown behind pgpool, where the "
-            + "API's reason is only the Eventual baseline's choice of a data source).");
+        md.AppendLine("`X-Consistency-Reason` of the reads, summed over the repetitions. Not shown behind pgpool, where the API's reason is "
+            + "only the Eventual baseline's choice of a data source. With monotonic reads a signed-in user's read of *another* user's data "
+            + "needs a replica at least as far as what that user was last served, so after an own read from the primary it too may wait "
+            + "and fall back (`fallback-timeout`).");
         md.AppendLine();
-        md.AppendLine("| Strategy | Lag | Reasons |");
-        md.AppendLine("|---|---|---|");
+        md.AppendLine("| Strategy | Lag | Own reads | Foreign reads |");
+        md.AppendLine("|---|---|---|---|");
         foreach (var strategy in results.Strategies)
         {
             foreach (var (lag, _) in results.LagProfiles)
             {
-                var reasons = results.CellsOf(strategy, lag).SelectMany(c => c.Reasons).GroupBy(r => r.Key).Select(g => (g.Key, Count: g.Sum(r => r.Value)))
-                    .OrderByDescending(r => r.Count).ToList();
-                if (reasons.Count > 0)
+                var cells = results.CellsOf(strategy, lag).ToList();
+                var own = Sum(cells.Select(c => c.OwnReasons));
+                var foreign = Sum(cells.Select(c => c.ForeignReasons));
+                if (own.Length > 0 || foreign.Length > 0)
                 {
-                    md.AppendLine($"| {strategy} | {lag} | {string.Join(", ", reasons.Select(r => $"{r.Key} {r.Count}"))} |");
+                    md.AppendLine($"| {strategy} | {lag} | {own} | {foreign} |");
                 }
             }
         }
 
         md.AppendLine();
+
+        static string Sum(IEnumerable<IReadOnlyDictionary<string, int>> reasons) =>
+            string.Join(", ", reasons.SelectMany(r => r).GroupBy(r => r.Key).Select(g => (g.Key, Count: g.Sum(r => r.Value)))
+                .OrderByDescending(r => r.Count).Select(r => $"{r.Key} {r.Count}"));
     }
 
     private static void AppendRouting(StringBuilder md, BenchResults results)
@@ -281,7 +288,7 @@ public static class MarkdownReport
     }
 
     private static string PgpoolVersion(BenchResults results) =>
-        results.Facts.FirstOrDefault(f => f.Name == "pgpool-II").Value is { Length: > 0 } v ? v.Replace("pgpool-II version ", "", StringComparison.Ordinal) : "4.3";
+        results.Facts.FirstOrDefault(f => f.Name == "pgpool-II").Value is { Length: > 0 } v ? v.Split(' ')[0] : "4.3";
 
     private static string WalRate(BenchResults results)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security;
 using System.Text;
+using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Results;
 
 namespace OrleansRaw.Bench.Report;
@@ -55,7 +56,7 @@ public static class SvgChart
         {
             var x = Left + (i % perRow) * 180;
             var y = 34 + (i / perRow) * 18;
-            svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{Color(i)}\"/>"));
+            svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{Color(strategies[i])}\"/>"));
             svg.Append(Invariant($"<text x=\"{x + 17}\" y=\"{y + 10}\">{Escape(strategies[i])}</text>\n"));
         }
     }
@@ -111,13 +112,17 @@ public static class SvgChart
                 var x = groupLeft + s * barWidth;
                 var barHeight = Scale(v.Median, max);
                 var y = top + PanelHeight - barHeight;
-                svg.Append(Invariant($"<rect x=\"{x + 1:0.#}\" y=\"{y:0.#}\" width=\"{barWidth - 2:0.#}\" height=\"{barHeight:0.#}\" fill=\"{Color(s)}\">"));
+                svg.Append(Invariant($"<rect x=\"{x + 1:0.#}\" y=\"{y:0.#}\" width=\"{barWidth - 2:0.#}\" height=\"{barHeight:0.#}\" fill=\"{Color(strategies[s])}\">"));
                 svg.Append(Invariant($"<title>{Escape(strategies[s])}, lag {Escape(lags[g])}: {Tick(v.Median)} {panel.Unit} (min {Tick(v.Min)}, max {Tick(v.Max)})</title></rect>"));
+                var cx = x + barWidth / 2;
                 if (v.Max > v.Min)
                 {
-                    var cx = x + barWidth / 2;
                     svg.Append(Invariant($"<line x1=\"{cx:0.#}\" y1=\"{top + PanelHeight - Scale(v.Min, max):0.#}\" x2=\"{cx:0.#}\" y2=\"{top + PanelHeight - Scale(v.Max, max):0.#}\" stroke=\"#222\" stroke-width=\"1\"/>"));
                 }
+
+                // The value over the bar (over its range line), so a zero is seen as a zero, not as a missing bar.
+                var labelY = top + PanelHeight - Scale(Math.Max(v.Median, v.Max), max) - 3;
+                svg.Append(Invariant($"<text x=\"{cx:0.#}\" y=\"{labelY:0.#}\" text-anchor=\"middle\" font-size=\"8.5\" fill=\"#333\">{Label(v.Median)}</text>"));
 
                 svg.Append('\n');
             }
@@ -146,10 +151,18 @@ public static class SvgChart
         return 10 * magnitude;
     }
 
+    private static string Label(double value) =>
+        value.ToString(value >= 10 || value == Math.Floor(value) ? "0" : "0.#", CultureInfo.InvariantCulture);
+
     private static string Tick(double value) =>
         value.ToString(value >= 100 || value == Math.Floor(value) ? "0" : value >= 10 ? "0.#" : "0.##", CultureInfo.InvariantCulture);
 
-    private static string Color(int index) => Palette[index % Palette.Length];
+    // A strategy keeps its colour whichever strategies a run has.
+    private static string Color(string strategy)
+    {
+        var index = Strategy.All.Select(s => s.Label).ToList().IndexOf(strategy);
+        return Palette[(index < 0 ? Strategy.All.Count : index) % Palette.Length];
+    }
 
     private static string Escape(string text) => SecurityElement.Escape(text) ?? "";
 

@@ -28,7 +28,8 @@ public sealed record CellResult(
     double Throughput,
     double ElapsedSeconds,
     IReadOnlyDictionary<string, int> StaleByThink,
-    IReadOnlyDictionary<string, int> Reasons,
+    IReadOnlyDictionary<string, int> OwnReasons,
+    IReadOnlyDictionary<string, int> ForeignReasons,
     IReadOnlyDictionary<string, int> ErrorKinds,
     long? StandbyReads = null)
 {
@@ -76,10 +77,14 @@ public sealed record CellResult(
             run.Elapsed.TotalSeconds,
             own.Where(s => s.Stale).GroupBy(s => Format.Think(s.Think ?? TimeSpan.Zero)).ToDictionary(g => g.Key, g => g.Count()),
             // Behind pgpool the API's reasons say only what the Eventual baseline decided, not where pgpool sent the read.
-            standbyReads is null ? own.Concat(foreign).GroupBy(s => s.Reason ?? "?").ToDictionary(g => g.Key, g => g.Count()) : new Dictionary<string, int>(),
+            standbyReads is null ? CountReasons(own) : new Dictionary<string, int>(),
+            standbyReads is null ? CountReasons(foreign) : new Dictionary<string, int>(),
             run.Samples.Where(s => !s.Ok).GroupBy(s => s.Error ?? "?").ToDictionary(g => g.Key, g => g.Count()),
             standbyReads);
     }
+
+    private static Dictionary<string, int> CountReasons(IEnumerable<Sample> reads) =>
+        reads.GroupBy(s => s.Reason ?? "?").ToDictionary(g => g.Key, g => g.Count());
 
     public override string ToString() =>
         $"{Strategy,-22} {Lag,-6} rep {Repetition}: stale {Stale}/{OwnReads} ({StalePercent:F1} %), primary {Format.Percent(PrimaryShare)} of reads, "
