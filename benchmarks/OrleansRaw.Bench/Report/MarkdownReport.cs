@@ -146,7 +146,11 @@ public static class MarkdownReport
             + $"this workload wrote {WalRate(results)}), `disable_load_balance_on_write` = `transaction` or `always`. The API runs in "
             + "`Eventual` mode with `Database:Primary` and both `Database:Replicas` pointing at pgpool, so pgpool alone decides where a "
             + "read runs; the API's write pool is marked by its application name and kept on the primary "
-            + "(`app_name_redirect_preference_list`), so the SELECTs a write request makes after writing never count as user reads."));
+            + "(`app_name_redirect_preference_list`), so the SELECTs a write request makes after writing never count as user reads. "
+            + "pgpool treats a SELECT calling a volatile function as a write (its default, recommended setting), and every read batch of "
+            + "the API ends with `SELECT pg_last_wal_replay_lsn()` (the position kept for monotonic reads), so with `always` a pooled read "
+            + "session is pinned to the primary after its first read; an application with one pool for reads and writes would see every "
+            + "session pinned after its first write instead. Either way `always` follows the pooled connection, not the user."));
         md.AppendLine("- **Primary share** comes from each response's `X-Read-Source` header, which names where the API ran the read "
             + "(after any guard fallback). Behind pgpool the API cannot know: there the share of all reads is 1 − (SELECTs pgpool sent to the "
             + "standbys, from `SHOW POOL_NODES`) ÷ reads, and the share of own reads is *n/a*. pgpool routes by pooled session, never by user, so "

@@ -17,7 +17,7 @@ public static class SvgChart
     private const int PanelHeight = 220;
     private const int Left = 70;
     private const int Right = 20;
-    private const int LegendHeight = 64;
+    private const int LegendHeight = 80;
     private const int PanelGap = 58;
 
     private static readonly string[] Palette =
