@@ -66,6 +66,7 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
 
                 await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
                 await system.StartAsync(strategy, Silos, cancellationToken);
+                await WarmUpAsync(runner, cancellationToken);
                 for (var lagIndex = 0; lagIndex < options.Lags.Count; lagIndex++)
                 {
                     var lag = options.Lags[lagIndex];
@@ -141,6 +142,16 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
         }
 
         return CellResult.From(strategy.Label, lag.Key, rep, run, standbyReads);
+    }
+
+    // A fresh start compiles, opens connection pools and activates grains on its first requests; without this the first
+    // cell of every strategy would time that instead of routing.
+    private async Task WarmUpAsync(WorkloadRunner runner, CancellationToken cancellationToken)
+    {
+        var settings = new WorkloadSettings(Math.Min(options.Users, 100), [TimeSpan.Zero, TimeSpan.FromMilliseconds(100)], options.Seed + 1, TimeSpan.FromMilliseconds(500));
+        var plan = WorkloadPlan.Create(settings);
+        var run = await runner.RunAsync(plan, TakeUserIds(plan.Users.Count), null, TimeSpan.FromSeconds(60), cancellationToken);
+        log($"warm-up: {run.Samples.Count} requests in {run.Elapsed.TotalSeconds:F1} s (not counted)");
     }
 
     private async Task MeasureDecisionsAsync(BenchResults results, BenchSystem system, Replicas replicas, int rep, CancellationToken cancellationToken)
