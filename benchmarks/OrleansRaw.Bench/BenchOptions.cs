@@ -14,7 +14,8 @@ public sealed record BenchOptions
           --seed N              seed of the workload plans (default 42)
           --reps N              repetitions (default 3; 1 with --quick)
           --only a,b            only these strategies: eventual, always-primary, window-5s, window-auto, lsn-0,
-                                lsn-100, pgpool-transaction, pgpool-always (eventual is always kept: the baseline)
+                                lsn-100, lsn-100-no-monotonic, pgpool-transaction, pgpool-always
+                                (eventual is always kept: it is the baseline)
           --lags a,b            only these lag profiles: 0, 50, 300, spike
           --out DIR             where benchmarks.md and benchmarks.svg go (default docs/)
         """;

@@ -24,6 +24,10 @@ public sealed record Strategy(string Key, string Label, IReadOnlyDictionary<stri
 
     public static readonly Strategy Lsn100 = Mode("lsn-100", "Lsn, wait 100 ms", "Lsn", ("Consistency:MaxReplicaWait", "00:00:00.100"));
 
+    /// <summary>Lsn as above without monotonic reads: what keeping the user's read position costs other users' reads.</summary>
+    public static readonly Strategy Lsn100NoMonotonic = Mode("lsn-100-no-monotonic", "Lsn, wait 100 ms, no monotonic reads", "Lsn",
+        ("Consistency:MaxReplicaWait", "00:00:00.100"), ("Consistency:MonotonicReads", "false"));
+
     public static readonly Strategy PgpoolTransaction = new("pgpool-transaction", "pgpool (transaction)",
         new Dictionary<string, string> { ["Consistency:Mode"] = "Eventual" }, "transaction");
 
@@ -31,7 +35,7 @@ public sealed record Strategy(string Key, string Label, IReadOnlyDictionary<stri
         new Dictionary<string, string> { ["Consistency:Mode"] = "Eventual" }, "always");
 
     /// <summary>Every strategy, baseline first: ratios are to <see cref="Eventual"/>.</summary>
-    public static readonly IReadOnlyList<Strategy> All = [Eventual, AlwaysPrimary, Window5s, WindowAuto, Lsn0, Lsn100, PgpoolTransaction, PgpoolAlways];
+    public static readonly IReadOnlyList<Strategy> All = [Eventual, AlwaysPrimary, Window5s, WindowAuto, Lsn0, Lsn100, Lsn100NoMonotonic, PgpoolTransaction, PgpoolAlways];
 
     private static Strategy Mode(string key, string label, string mode, params (string Key, string Value)[] more)
     {

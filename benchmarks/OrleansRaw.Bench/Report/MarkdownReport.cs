@@ -139,7 +139,8 @@ public static class MarkdownReport
         md.AppendLine("- **Strategies.** OrleansRaw's `Consistency:Mode` baselines `Eventual` (every read on a replica) and `AlwaysPrimary`; "
             + "`Window` (the primary for a grace period after the user's last write: 5 s, or `auto` = observed P99 lag × 2 + 100 ms); "
             + "`Lsn` (a replica that has replayed the user's last write, waiting up to `MaxReplicaWait` = 0 or 100 ms for one, else the "
-            + "primary). Monotonic reads are on (the default) in every mode, so every signed-in read asks the user's grain.");
+            + "primary). Monotonic reads are on (the default) in every mode, so every signed-in read asks the user's grain; one more "
+            + "`Lsn` run turns them off (`Consistency:MonotonicReads` = false) to show what they cost.");
         md.AppendLine(($"- **pgpool-II** ({PgpoolVersion(results)}) in streaming-replication mode in front of the same three nodes, load balancing on, "
             + $"`statement_level_load_balance` off (its default: a session keeps one load-balance node), primary weight 0 and standby weights 1, "
             + $"`delay_threshold` = {Pgpool.DelayThresholdBytes / 1024} KiB checked every `sr_check_period` = 1 s (4.3 measures delay in WAL bytes only; "

@@ -17,11 +17,11 @@ public static class SvgChart
     private const int PanelHeight = 220;
     private const int Left = 70;
     private const int Right = 20;
-    private const int LegendHeight = 80;
+    private const int LegendHeight = 100;
     private const int PanelGap = 58;
 
     private static readonly string[] Palette =
-        ["#d62728", "#7f7f7f", "#ff7f0e", "#bcbd22", "#9ecae1", "#1f77b4", "#2ca02c", "#006d2c", "#9467bd", "#8c564b"];
+        ["#d62728", "#7f7f7f", "#ff7f0e", "#bcbd22", "#9ecae1", "#1f77b4", "#9467bd", "#2ca02c", "#006d2c", "#8c564b"];
 
     private sealed record Panel(string Title, string Unit, Func<CellResult, double?> Metric, double? FixedMax);
 
@@ -51,10 +51,10 @@ public static class SvgChart
 
     private static void AppendLegend(StringBuilder svg, IReadOnlyList<string> strategies)
     {
-        var perRow = 5;
+        const int perRow = 3;
         for (var i = 0; i < strategies.Count; i++)
         {
-            var x = Left + (i % perRow) * 180;
+            var x = Left + (i % perRow) * 300;
             var y = 34 + (i / perRow) * 18;
             svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{Color(strategies[i])}\"/>"));
             svg.Append(Invariant($"<text x=\"{x + 17}\" y=\"{y + 10}\">{Escape(strategies[i])}</text>\n"));
