@@ -18,6 +18,8 @@ public sealed record BenchOptions
                                 (eventual is always kept: it is the baseline)
           --lags a,b            only these lag profiles: 0, 50, 300, spike
           --out DIR             where benchmarks.md and benchmarks.svg go (default docs/)
+          --render FILE         no run: write the report and chart again from a run's saved results
+                                (.data/bench-run/results.json), e.g. after changing the report's text
         """;
 
     public bool Quick { get; init; }
@@ -33,6 +35,9 @@ public sealed record BenchOptions
     public IReadOnlyList<LagProfile> Lags { get; init; } = LagProfile.Full;
 
     public string? OutDirectory { get; init; }
+
+    /// <summary>Saved results to render again instead of running.</summary>
+    public string? RenderFrom { get; init; }
 
     public required string Root { get; init; }
 
@@ -88,6 +93,9 @@ public sealed record BenchOptions
                     break;
                 case "--lags":
                     options = options with { Lags = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Lag)] };
+                    break;
+                case "--render":
+                    options = options with { RenderFrom = Path.GetFullPath(Value()) };
                     break;
                 case "--out":
                     options = options with { OutDirectory = Value() };

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using OrleansRaw.Bench.Results;
 using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Report;
 
@@ -44,13 +46,19 @@ internal static class Program
         var env = BenchEnvironment.FromEnvironment(options.Root);
         try
         {
-            var results = await new BenchRun(options, env, Log).RunAsync(stop.Token);
+            var results = options.RenderFrom is { } saved
+                ? Rendered(JsonSerializer.Deserialize<BenchResults>(await File.ReadAllTextAsync(saved), Json)!)
+                : await new BenchRun(options, env, Log).RunAsync(stop.Token);
             var outDirectory = options.OutDirectory ?? (options.Quick ? Path.Combine(env.RunDirectory, "report") : Path.Combine(options.Root, "docs"));
             Directory.CreateDirectory(outDirectory);
             await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.svg"), SvgChart.Render(results));
             await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.md"), MarkdownReport.Render(results, "benchmarks.svg"));
-            await File.WriteAllTextAsync(Path.Combine(env.RunDirectory, "results.json"),
-                JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true }));
+            if (options.RenderFrom is null)
+            {
+                Directory.CreateDirectory(env.RunDirectory);
+                await File.WriteAllTextAsync(Path.Combine(env.RunDirectory, "results.json"), JsonSerializer.Serialize(results, Json));
+            }
+
             Log($"done in {results.Elapsed.TotalMinutes:F1} min: {Path.Combine(outDirectory, "benchmarks.md")}, {Path.Combine(outDirectory, "benchmarks.svg")}");
             return 0;
         }
@@ -64,6 +72,19 @@ internal static class Program
             Log("failed: " + ex);
             return 1;
         }
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        IncludeFields = true,
+        PreferredObjectCreationHandling = JsonObjectCreationHandling.Populate,
+    };
+
+    private static BenchResults Rendered(BenchResults results)
+    {
+        results.RenderedLater = true;
+        return results;
     }
 
     private static void Log(string message) => Console.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");

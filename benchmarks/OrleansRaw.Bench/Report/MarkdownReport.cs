@@ -34,6 +34,12 @@ public static class MarkdownReport
         md.AppendLine(($"_Written by `{results.Command}` on {results.Started:yyyy-MM-dd HH:mm} UTC; the run took {results.Elapsed.TotalMinutes:0.0} min. "
             + "Do not edit by hand: run the command again._"));
         md.AppendLine();
+        if (results.RenderedLater)
+        {
+            md.AppendLine("_The text around the figures was rendered again later from the run's saved results (`--render`); the figures are the run's._");
+            md.AppendLine();
+        }
+
         if (results.Quick)
         {
             md.AppendLine("> **Smoke run** (`--quick`): few users, short think times, one repetition. The figures only show that the tool works.");
@@ -241,7 +247,8 @@ public static class MarkdownReport
         md.AppendLine("### The API's capacity with routing and without");
         md.AppendLine();
         md.AppendLine("Signed-in users read their own posts back-to-back (no think time, lag 0, each user's post already on the replicas) "
-            + "through the API, in `Lsn` mode (wait 100 ms) and in the `Eventual` baseline, each on a fresh start of 2 silos and the API. "
+            + "through the API, in `Lsn` mode (wait 100 ms) and in the `Eventual` baseline, each on its own start of 2 silos and the API, "
+            + "right after that start's cells (so warmed up). "
             + "Both modes ask the user's grain (monotonic reads); `Lsn` adds the policy's check and the replica's position guard statement.");
         md.AppendLine();
         md.AppendLine("| Mode | Clients | Requests per second | p50 ms | p99 ms |");

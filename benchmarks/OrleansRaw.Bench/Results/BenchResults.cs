@@ -33,6 +33,9 @@ public sealed class BenchResults
 
     public string LoadAverageAfter { get; set; } = "?";
 
+    /// <summary>True when this report was rendered again from saved results, not at the end of the run.</summary>
+    public bool RenderedLater { get; set; }
+
     public List<CellResult> Cells { get; } = [];
 
     /// <summary>Routing decisions timed through an Orleans client, by silo count and concurrency.</summary>
