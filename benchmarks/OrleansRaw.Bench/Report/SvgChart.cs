@@ -80,7 +80,7 @@ public static class SvgChart
         }
 
         var max = panel.FixedMax ?? NiceCeiling(values.Values.Select(v => v.Max).DefaultIfEmpty(1).Max());
-        svg.Append(Invariant($"<text x=\"{Left}\" y=\"{top - 8}\" font-size=\"13\" font-weight=\"bold\">{Escape(panel.Title)} ({panel.Unit})</text>\n"));
+        svg.Append(Invariant($"<text x=\"{Left}\" y=\"{top - 18}\" font-size=\"13\" font-weight=\"bold\">{Escape(panel.Title)} ({panel.Unit})</text>\n"));
 
         // Grid and y axis.
         for (var t = 0; t <= 4; t++)
