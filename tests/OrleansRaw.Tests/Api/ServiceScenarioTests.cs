@@ -23,6 +23,19 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
     public Task AddToCart_ThenViewCart_IsNeverStale_At300MsLag() =>
         AssertNeverStaleAsync("add to cart → view cart", OwnReadWorkload.AddToCartThenViewCart);
 
+    [Theory]
+    [InlineData("profile")]
+    [InlineData("cart")]
+    public async Task OwnReads_WithoutLag_AreMostlyServedByReplicas_AndNeverStale(string service)
+    {
+        await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        var scenario = service == "profile" ? OwnReadWorkload.UpdateThenGetOwnProfile : OwnReadWorkload.AddToCartThenViewCart;
+        var result = await OwnReadWorkload.RunAsync(fixture.Default, 250, Users, scenario);
+        output.WriteLine($"{service}, no lag: {result}");
+        Assert.Equal(0, result.Stale);
+        Assert.True(result.PrimaryShare < 0.5, "with no lag most own reads should be served by replicas");
+    }
+
     [Fact]
     public async Task OwnReads_ComeFromReplicas_OnceTheyHaveReplayedTheWrite()
     {
