@@ -42,7 +42,10 @@ public static class ApiHosting
 
         services.AddOrleansRawAuth();
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        // Binding failures throw in every environment (not only Development), so the handler above can name the problem.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
         services.AddRateLimiter(limiter =>
@@ -111,7 +114,8 @@ public static class ApiHosting
         return app;
     }
 
-    // Kestrel enforces the limit itself; this also covers hosts that do not (the test server) and answers with a ProblemDetails.
+    // Kestrel enforces the limit itself, also on streamed bodies; this refuses announced oversized bodies before any
+    // reading on every host (the test server enforces no limit) and answers with a ProblemDetails.
     private static async Task RefuseOversizedBodies(HttpContext context, RequestDelegate next)
     {
         if (context.Request.ContentLength > MaxRequestBodyBytes)

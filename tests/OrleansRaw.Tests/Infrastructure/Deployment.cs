@@ -109,6 +109,28 @@ public sealed class Deployment : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the replica monitor's snapshot shows both replicas at or past <paramref name="lsn"/>.</summary>
+    public async Task WaitForMonitorToSeeReplayAsync(Lsn lsn)
+    {
+        var monitor = Grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var snapshot = await monitor.GetSnapshotAsync();
+            if (snapshot.Replicas.Length == 2 && snapshot.Replicas.All(r => r.Healthy && r.ReplayLsn >= lsn))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the replica monitor never saw both replicas replay {lsn}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public ApiClient CreateClient() => new(Api.CreateClient());
 
     public async ValueTask DisposeAsync()
