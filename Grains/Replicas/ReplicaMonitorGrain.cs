@@ -18,13 +18,14 @@ public sealed partial class ReplicaMonitorGrain(
     private readonly LagHistory _history = new(options.Value.LagWindow);
     private readonly Dictionary<string, int> _failures = [];
     private ReplicaSnapshot _snapshot = ReplicaSnapshot.Empty;
+    private readonly Guid _epoch = Guid.NewGuid();
     private long _versionBase;
     private long _polls;
     private TaskCompletionSource<ReplicaSnapshot> _next = NewWaiter();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Versions keep growing when the monitor re-activates on another silo, so silos' long-polls never stall on an old number.
+        // Versions usually keep growing when the monitor re-activates elsewhere; the epoch covers a silo whose clock is behind.
         _versionBase = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions
         {
@@ -41,7 +42,8 @@ public sealed partial class ReplicaMonitorGrain(
 
     public async Task<ReplicaSnapshot> WaitForSnapshotAsync(long afterVersion, TimeSpan maxWait)
     {
-        if (_polls > 0 && _snapshot.Version > afterVersion)
+        // A caller holding any other number than ours is behind, or numbered by an earlier monitor activation.
+        if (_polls > 0 && _snapshot.Version != afterVersion)
         {
             return _snapshot;
         }
@@ -74,7 +76,7 @@ public sealed partial class ReplicaMonitorGrain(
             _history.RecordLag(startedAt, replica.LagMs);
         }
 
-        Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs()));
+        Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs(), _epoch));
     }
 
     private async Task<ReplicaStatus> ProbeAsync(string name, Lsn primaryLsn, CancellationToken cancellationToken)
