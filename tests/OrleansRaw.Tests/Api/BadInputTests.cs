@@ -136,6 +136,25 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task HugeHeaders_AreRefusedWith431_ByKestrel_BeforeAnyWork()
+    {
+        // Kestrel refuses headers over 32 KB before the request reaches the application, so the answer has no
+        // ProblemDetails body (nothing of ours runs); what matters is the 4xx and that nothing was written.
+        await using var kestrel = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
+        kestrel.UseKestrel(0);
+        using var client = new ApiClient(kestrel.CreateClient());
+        await client.SignInAsync(TestUsers.NewId());
+        var before = await fixture.Db.UserRowsAsync(client.UserId!.Value);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/posts") { Content = new StringContent("""{"content":"x"}""", Encoding.UTF8, Json) };
+        request.Headers.Add("X-Padding", new string('a', 40 * 1024));
+        using var response = await client.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+        Assert.Equal(before, await fixture.Db.UserRowsAsync(client.UserId.Value));
+    }
+
+    [Fact]
     public async Task CartLine_BeyondTheMaximum_Is400_AndKeepsTheLine()
     {
         using var client = await SeededUserAsync(); // holds 2 of product 7

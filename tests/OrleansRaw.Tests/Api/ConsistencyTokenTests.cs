@@ -171,4 +171,24 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
 
     [GeneratedRegex("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")]
     private static partial Regex UrlSafeToken();
+
+    [Fact]
+    public async Task ReplayedOldToken_IsHarmless_TheReadStillShowsTheLatestWrite()
+    {
+        await fixture.Db.SetLagAsync(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+            var (_, oldToken) = await client.CreatePostAsync("first");
+            var (latest, _) = await client.CreatePostAsync("second");
+
+            // An old token only asks for an older position; the grain still knows the latest write.
+            var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts", oldToken);
+            Assert.Contains(read.Body, p => p.Id == latest.Id);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        }
+    }
 }
