@@ -26,14 +26,16 @@ public sealed class UserConsistencyGrain(
     {
         var started = clock.GetTimestamp();
         var snapshot = snapshots.Current;
+        var waited = false;
         while (true)
         {
             var result = policy.Decide(request, state.State.LastWrite, snapshot, clock.GetUtcNow(), clock.GetElapsedTime(started));
             if (result.Decision is { } decision)
             {
-                return decision;
+                return waited ? decision with { Waited = clock.GetElapsedTime(started) } : decision;
             }
 
+            waited = true;
             snapshot = await snapshots.WaitForNewerAsync(snapshot.Version, result.WaitFor);
         }
     }

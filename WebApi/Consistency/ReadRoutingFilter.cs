@@ -28,7 +28,8 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 
         var result = await next(context);
-        http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource ?? (db.Decision.UsePrimary ? "primary" : "replica:" + db.Decision.Replica);
+        http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource
+            ?? (db.Decision.Replica is { } replica ? Observability.ReadSources.Replica(replica) : Observability.ReadSources.Primary);
         http.Response.Headers[ConsistencyHeaders.Reason] = db.ReadReason ?? db.Decision.Reason;
         return result;
     };
