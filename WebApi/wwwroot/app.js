@@ -129,7 +129,7 @@ function showLastRead(read) {
   const badge = $("last-read");
   badge.replaceChildren();
   const source = document.createElement("span");
-  source.className = "badge " + (read.source === "primary" ? "primary" : "replica");
+  source.className = "badge " + (read.source === "primary" ? "on-primary" : "on-replica");
   source.id = "last-read-source";
   source.textContent = read.source;
   const reason = document.createElement("code");
@@ -251,8 +251,8 @@ async function pollShare() {
     const primaryPct = total === 0 ? 0 : Math.round(data.primaryShare * 1000) / 10;
     $("share-primary").style.width = (total === 0 ? 0 : primaryPct) + "%";
     $("share-replicas").style.width = (total === 0 ? 0 : 100 - primaryPct) + "%";
-    $("share-primary-text").textContent = `${data.primaryReads} reads · ${primaryPct}%`;
-    $("share-replica-text").textContent = `${data.replicaReads} reads · ${total === 0 ? 0 : Math.round((100 - primaryPct) * 10) / 10}%`;
+    $("share-primary-text").textContent = `${reads(data.primaryReads)} · ${primaryPct}%`;
+    $("share-replica-text").textContent = `${reads(data.replicaReads)} · ${total === 0 ? 0 : Math.round((100 - primaryPct) * 10) / 10}%`;
     const limit = Math.round(data.maxPrimaryShare * 100);
     $("share-note").textContent = `All of this server's reads over the last ${data.windowSeconds} s. ` +
       (data.alert ? `Alert: the primary's share is over ${limit}%.` : `Alert above ${limit}% on the primary.`);
@@ -260,6 +260,10 @@ async function pollShare() {
   } catch {
     $("share-note").textContent = "Read statistics unavailable.";
   }
+}
+
+function reads(n) {
+  return n === 1 ? "1 read" : `${n} reads`;
 }
 
 function every(ms, task) {
