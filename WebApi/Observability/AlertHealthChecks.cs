@@ -17,7 +17,7 @@ public sealed class ReplicaLagHealthCheck(ReplicaAlerts alerts, ApiReplicaSnapsh
             return Task.FromResult(HealthCheckResult.Degraded("No recent replica snapshot: replica lag is unknown.", data: data));
         }
 
-        data["replicas"] = snapshot.Replicas.ToDictionary(r => r.Name, r => (object)new { lagMs = Math.Round(r.LagMs), r.LagBytes, r.Healthy });
+        data["replicas"] = snapshot.Replicas.ToDictionary(r => r.Name, r => (object)new { lagMs = Math.Round(r.LagMs), lagBytes = r.LagBytes, healthy = r.Healthy });
         var lagging = alerts.Current.LaggingReplicas;
         if (lagging.Count == 0)
         {
