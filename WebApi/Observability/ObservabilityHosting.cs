@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -42,6 +43,7 @@ public static class ObservabilityHosting
                 .AddAspNetCoreInstrumentation()
                 // A scrape every few seconds at most: no need to cache one response for other scrapers.
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddView(KeepToThisHost(provider.GetRequiredService<IMeterFactory>())));
         return builder;
     }
 
@@ -63,6 +65,15 @@ public static class ObservabilityHosting
         app.MapOrleansDashboard(routePrefix: DashboardPath);
         return app;
     }
+
+    // A meter made by a host's IMeterFactory carries that factory as its scope, but a provider listens by meter name:
+    // with several hosts in one process (the tests' API servers) each would count the others' reads, and lose them
+    // when another host stops. Each provider keeps to the per-host meters of its own host.
+    private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
+        instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
+        && (instrument.Meter.Name == ApiInstruments.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+            ? MetricStreamConfiguration.Drop
+            : null;
 
     private sealed class SuppliedClientBuilder(IServiceCollection services, IConfiguration configuration) : IClientBuilder
     {
