@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -76,6 +78,31 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
         Assert.Contains(after.Samples, s => s.Name.StartsWith("orleans_", StringComparison.Ordinal));
         Assert.Contains(after.Samples, s => s.Name.StartsWith("db_client_", StringComparison.Ordinal));
         Assert.Contains(after.Samples, s => s.Name.StartsWith("http_server_request_duration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_CountEveryRateLimitedWrite()
+    {
+        var settings = new Dictionary<string, string?>(fixture.Default.Settings)
+        {
+            ["RateLimiting:WritesPerSecond"] = "1",
+            ["RateLimiting:WriteBurst"] = "1",
+        };
+        await using var api = new Deployment.ApiFactory(fixture.Default.Cluster.Client, settings);
+        using var client = await new ApiClient(api.CreateClient()).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+        var refused = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.Http.PostAsJsonAsync("/api/posts", new { content = "burst " + i });
+            refused += response.StatusCode == HttpStatusCode.TooManyRequests ? 1 : 0;
+        }
+
+        using var http = api.CreateClient();
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
+        output.WriteLine($"{refused} of 5 writes refused");
+        Assert.InRange(refused, 3, 4);
+        Assert.Equal(refused, metrics.Sum("orleansraw_requests_rate_limited_total", ("policy", "writes")));
+        Assert.Equal(5 - refused, metrics.Sum(Writes, ("outcome", "recorded")));
     }
 
     private static double Delta(PrometheusText before, PrometheusText after, string name, params (string, string)[] labels) =>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Observability;
@@ -87,6 +88,31 @@ public sealed class ReplicaAlertsTests
         Assert.Equal(new ReadShare(0, 40, TimeSpan.FromSeconds(60)), alerts.Current.Reads);
         Assert.Equal(2, _log.Lines.Count);
         Assert.Contains("the primary served 16.7 % of 30 reads", _log.Lines[0].Replace("16.7%", "16.7 %"));
+    }
+
+    [Theory]
+    [InlineData("MaxPrimaryReadShare", 1.5)]
+    [InlineData("MinReadsForPrimaryShare", 0)]
+    [InlineData("MaxReplicaLag", -1)]
+    public void Options_OutOfRange_AreRefused(string property, double value)
+    {
+        var options = new AlertOptions();
+        switch (property)
+        {
+            case "MaxPrimaryReadShare": options.MaxPrimaryReadShare = value; break;
+            case "MinReadsForPrimaryShare": options.MinReadsForPrimaryShare = (int)value; break;
+            default: options.MaxReplicaLag = TimeSpan.FromMilliseconds(value); break;
+        }
+
+        Assert.Empty(Validate(new AlertOptions()));
+        Assert.Contains(Validate(options), e => e.MemberNames.Contains(property));
+    }
+
+    private static List<ValidationResult> Validate(AlertOptions options)
+    {
+        var errors = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true);
+        return errors;
     }
 
     private ReplicaAlerts Alerts(AlertOptions options, ReadShareWindow? window = null) =>
