@@ -116,7 +116,15 @@ public sealed partial class ReplicaMonitorGrain(
     {
         if (previous is null || previous.Healthy != current.Healthy)
         {
-            LogReplicaState(logger, current.Name, current.Healthy ? "healthy" : "unhealthy", current.ReplayLsn.ToString(), current.LagMs, current.Error ?? "ok");
+            // One line per change of state; only turning unhealthy is worth a warning.
+            if (current.Healthy)
+            {
+                LogReplicaHealthy(logger, current.Name, current.ReplayLsn.ToString(), current.LagMs);
+            }
+            else
+            {
+                LogReplicaUnhealthy(logger, current.Name, current.ReplayLsn.ToString(), current.LagMs, current.Error ?? "no reason given");
+            }
         }
 
         return current;
@@ -135,8 +143,11 @@ public sealed partial class ReplicaMonitorGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica monitor started: {ReplicaCount} replicas, polling every {PollMs} ms")]
     private static partial void LogStarted(ILogger logger, int replicaCount, double pollMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now {Health} (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
-    private static partial void LogReplicaState(ILogger logger, string replica, string health, string lsn, double lagMs, string error);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is now healthy (replay {Lsn}, lag {LagMs:F0} ms)")]
+    private static partial void LogReplicaHealthy(ILogger logger, string replica, string lsn, double lagMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now unhealthy (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
+    private static partial void LogReplicaUnhealthy(ILogger logger, string replica, string lsn, double lagMs, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Primary probe failed: {Error}")]
     private static partial void LogPrimaryProbeFailed(ILogger logger, string error);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Dashboard;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansRaw.Grains.Hosting;
@@ -78,6 +79,7 @@ public sealed class Deployment : IAsyncDisposable
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
             }));
             silo.AddOrleansRawGrains(configuration);
+            silo.AddDashboard(); // as the Silo host does, so the API's /dashboard has silos reporting to it
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
