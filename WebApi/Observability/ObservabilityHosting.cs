@@ -62,7 +62,7 @@ public static class ObservabilityHosting
         // Created now, not at the first read, so the replica gauges are in the first scrape.
         app.Services.GetRequiredService<ApiInstruments>();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
-        app.MapOrleansDashboard(routePrefix: DashboardPath);
+        app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
         return app;
     }
 
