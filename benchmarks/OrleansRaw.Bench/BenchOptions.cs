@@ -1,0 +1,114 @@
+using System.Globalization;
+using OrleansRaw.Bench.Harness;
+
+namespace OrleansRaw.Bench;
+
+/// <summary>The command line of <c>./bench</c>.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage = """
+        ./bench [options]       benchmark every routing strategy and pgpool-II on the same seeded workload
+          --quick               smoke run: 20 users, think times up to 2 s, lag 300 ms only, 1 repetition, short
+                                routing runs; the report goes to .data/bench-run/report, not docs/
+          --users N             simulated users per cell (default 200; 20 with --quick)
+          --seed N              seed of the workload plans (default 42)
+          --reps N              repetitions (default 3; 1 with --quick)
+          --only a,b            only these strategies: eventual, always-primary, window-5s, window-auto, lsn-0,
+                                lsn-100, lsn-100-no-monotonic, pgpool-transaction, pgpool-always
+                                (eventual is always kept: it is the baseline)
+          --lags a,b            only these lag profiles: 0, 50, 300, spike
+          --out DIR             where benchmarks.md and benchmarks.svg go (default docs/)
+        """;
+
+    public bool Quick { get; init; }
+
+    public int Users { get; init; } = 200;
+
+    public int Seed { get; init; } = 42;
+
+    public int Repetitions { get; init; } = 3;
+
+    public IReadOnlyList<Strategy> Strategies { get; init; } = Strategy.All;
+
+    public IReadOnlyList<LagProfile> Lags { get; init; } = LagProfile.Full;
+
+    public string? OutDirectory { get; init; }
+
+    public required string Root { get; init; }
+
+    /// <summary>The command as typed, for the report.</summary>
+    public required string Command { get; init; }
+
+    public TimeSpan DecisionDuration => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
+
+    public TimeSpan ThroughputDuration => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(6);
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        string? root = null;
+        var quick = args.Contains("--quick");
+        var options = new BenchOptions
+        {
+            Root = "",
+            Command = "./bench" + string.Concat(args.Where((a, i) => a != "--root" && (i == 0 || args[i - 1] != "--root")).Select(a => " " + a)),
+            Quick = quick,
+            Users = quick ? 20 : 200,
+            Repetitions = quick ? 1 : 3,
+            Lags = quick ? [LagProfile.Quick] : LagProfile.Full,
+        };
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick":
+                    break;
+                case "--root":
+                    root = Value();
+                    break;
+                case "--users":
+                    options = options with { Users = Number(Value(), 2, 10_000) };
+                    break;
+                case "--seed":
+                    options = options with { Seed = Number(Value(), 0, int.MaxValue) };
+                    break;
+                case "--reps":
+                    options = options with { Repetitions = Number(Value(), 1, 20) };
+                    break;
+                case "--only":
+                    var keys = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+                    var unknown = keys.Except(Strategy.All.Select(s => s.Key)).ToList();
+                    if (unknown.Count > 0)
+                    {
+                        throw new ArgumentException("unknown strategy: " + string.Join(", ", unknown));
+                    }
+
+                    options = options with { Strategies = [.. Strategy.All.Where(s => s == Strategy.Eventual || keys.Contains(s.Key))] };
+                    break;
+                case "--lags":
+                    options = options with { Lags = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Lag)] };
+                    break;
+                case "--out":
+                    options = options with { OutDirectory = Value() };
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        return options with { Root = root ?? Directory.GetCurrentDirectory() };
+    }
+
+    private static LagProfile Lag(string key) => key switch
+    {
+        "spike" => LagProfile.SpikeTo2s,
+        _ when int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 60_000 => LagProfile.Steadily(ms),
+        _ => throw new ArgumentException($"unknown lag profile {key} (a number of milliseconds, or spike)"),
+    };
+
+    private static int Number(string text, int min, int max) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"'{text}' is not a whole number from {min} to {max}");
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using OrleansRaw.Bench.Harness;
+using OrleansRaw.Bench.Results;
+using OrleansRaw.Bench.Routing;
+using OrleansRaw.Bench.Workload;
+
+namespace OrleansRaw.Bench;
+
+/// <summary>
+/// The whole benchmark: per repetition, every strategy on a fresh start of the silos and the API, every lag profile on
+/// the same seeded plan; the routing decision at 1 and 2 silos; the API's capacity with and without routing.
+/// </summary>
+public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<string> log)
+{
+    private const int Silos = 2;
+    private const int ThroughputClients = 32;
+    private const int DecisionUsers = 256;
+    private static readonly int[] DecisionConcurrency = [1, 32];
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
+    private long _nextUserId = 1_000_000_000;
+
+    public async Task<BenchResults> RunAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var workload = options.Quick ? WorkloadSettings.Quick(options.Users, options.Seed) : WorkloadSettings.Full(options.Users, options.Seed);
+        var results = new BenchResults
+        {
+            Command = options.Command,
+            Seed = options.Seed,
+            Users = options.Users,
+            Repetitions = options.Repetitions,
+            Quick = options.Quick,
+            ThinkTimes = workload.ThinkTimes,
+            Strategies = [.. options.Strategies.Select(s => s.Label)],
+            LagProfiles = [.. options.Lags.Select(l => (l.Key, l.Describe()))],
+            LoadAverageBefore = MachineFacts.LoadAverage(),
+        };
+
+        await using var replicas = new Replicas(env);
+        await using var system = new BenchSystem(env, log);
+        await using var pgpool = new Pgpool(env, log);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        {
+            BaseAddress = new Uri(env.ApiUrl),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        var runner = new WorkloadRunner(http);
+        var routedMode = options.Strategies.Contains(Strategy.Lsn100) ? Strategy.Lsn100 : null;
+
+        log($"plan: {options.Repetitions} repetition(s) × {options.Strategies.Count} strategies × {options.Lags.Count} lag profile(s), "
+            + $"{options.Users} users, think times {string.Join(", ", workload.ThinkTimes.Select(Format.Think))}, seed {options.Seed}");
+        for (var rep = 1; rep <= options.Repetitions; rep++)
+        {
+            foreach (var strategy in options.Strategies)
+            {
+                if (strategy.UsesPgpool)
+                {
+                    await pgpool.StartAsync(strategy.PgpoolWriteMode!, cancellationToken);
+                }
+                else
+                {
+                    await pgpool.StopAsync();
+                }
+
+                await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+                await system.StartAsync(strategy, Silos, cancellationToken);
+                await WarmUpAsync(runner, cancellationToken);
+                for (var lagIndex = 0; lagIndex < options.Lags.Count; lagIndex++)
+                {
+                    var lag = options.Lags[lagIndex];
+                    await replicas.SetLagAsync(lag.Steady, cancellationToken);
+                    await Task.Delay(Settle, cancellationToken);
+                    var plan = WorkloadPlan.Create(workload with { Seed = HashCode.Combine(options.Seed, rep, lagIndex) & int.MaxValue });
+                    var cell = await RunCellAsync(strategy, lag, rep, plan, runner, replicas, pgpool, results, cancellationToken);
+                    results.Cells.Add(cell);
+                    log(cell.ToString());
+                }
+
+                // Measured after the cells, on a warmed-up system, with the replicas level again.
+                if (strategy == Strategy.Eventual || strategy == routedMode)
+                {
+                    await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+                    var throughput = await ApiThroughput.MeasureAsync(http, TakeUserIds(ThroughputClients), ThroughputClients, WarmUp, options.ThroughputDuration,
+                        AfterWritesAsync, strategy.Label, rep, cancellationToken);
+                    results.Throughput.Add(throughput);
+                    log($"{strategy.Label}: API capacity {throughput.PerSecond:F0} req/s with {ThroughputClients} clients, p50 {throughput.P50Ms:F1} ms, p99 {throughput.P99Ms:F1} ms");
+                }
+
+                if (strategy == routedMode)
+                {
+                    await MeasureDecisionsAsync(results, system, replicas, rep, cancellationToken);
+                }
+
+                await system.StopAsync();
+            }
+
+            if (routedMode is not null)
+            {
+                await pgpool.StopAsync();
+                await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+                await system.StartAsync(routedMode, 1, cancellationToken);
+                await MeasureDecisionsAsync(results, system, replicas, rep, cancellationToken);
+                await system.StopAsync();
+            }
+        }
+
+        await pgpool.StopAsync();
+        await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+        results.LoadAverageAfter = MachineFacts.LoadAverage();
+        results.Facts = (await MachineFacts.CollectAsync(options.Root, [("PostgreSQL", await replicas.ServerVersionAsync(cancellationToken))])).Rows;
+        results.Elapsed = clock.Elapsed;
+        return results;
+
+        Task AfterWritesAsync(CancellationToken ct) => CaughtUpAsync(replicas, ct);
+    }
+
+    private async Task<CellResult> RunCellAsync(Strategy strategy, LagProfile lag, int rep, WorkloadPlan plan, WorkloadRunner runner, Replicas replicas,
+        Pgpool pgpool, BenchResults results, CancellationToken cancellationToken)
+    {
+        var actions = new List<TimedAction>();
+        if (lag.Spike is { } spike)
+        {
+            actions.Add(new TimedAction(lag.SpikeFrom, "spike", ct => replicas.SetLagAsync(spike, ct)));
+            actions.Add(new TimedAction(lag.SpikeFrom + lag.SpikeFor, "spike over", ct => replicas.SetLagAsync(lag.Steady, ct)));
+        }
+
+        var countsBefore = strategy.UsesPgpool ? await pgpool.SelectCountsAsync(cancellationToken) : null;
+        var walBefore = await replicas.WalBytesAsync(cancellationToken);
+        var deadline = plan.IdealDuration * 2 + TimeSpan.FromSeconds(60);
+        var run = await runner.RunAsync(plan, TakeUserIds(plan.Users.Count), actions, deadline, cancellationToken);
+        var walAfter = await replicas.WalBytesAsync(cancellationToken);
+        results.WalBytesPerSecond.Add((walAfter - walBefore) / run.Elapsed.TotalSeconds);
+
+        long? standbyReads = null;
+        if (countsBefore is not null)
+        {
+            var countsAfter = await pgpool.SelectCountsAsync(cancellationToken);
+            standbyReads = countsAfter.Skip(1).Sum() - countsBefore.Skip(1).Sum();
+            log($"pgpool SELECTs per node during the cell: {string.Join(", ", countsAfter.Zip(countsBefore).Select((c, i) => $"node {i} +{c.First - c.Second}"))}");
+        }
+
+        return CellResult.From(strategy.Label, lag.Key, rep, run, standbyReads);
+    }
+
+    // A fresh start compiles, opens connection pools and activates grains on its first requests; without this the first
+    // cell of every strategy would time that instead of routing.
+    private async Task WarmUpAsync(WorkloadRunner runner, CancellationToken cancellationToken)
+    {
+        var settings = new WorkloadSettings(Math.Min(options.Users, 100), [TimeSpan.Zero, TimeSpan.FromMilliseconds(100)], options.Seed + 1, TimeSpan.FromMilliseconds(500));
+        var plan = WorkloadPlan.Create(settings);
+        var run = await runner.RunAsync(plan, TakeUserIds(plan.Users.Count), null, TimeSpan.FromSeconds(60), cancellationToken);
+        log($"warm-up: {run.Samples.Count} requests in {run.Elapsed.TotalSeconds:F1} s (not counted)");
+    }
+
+    private async Task MeasureDecisionsAsync(BenchResults results, BenchSystem system, Replicas replicas, int rep, CancellationToken cancellationToken)
+    {
+        var name = system.Silos == 1 ? "1 silo" : $"{system.Silos} silos";
+        await using var client = await DecisionBenchmark.ConnectAsync(env.Redis, system.ClusterId, BenchEnvironment.ServiceId, cancellationToken);
+        var first = TakeUserIds(DecisionUsers);
+        var users = Enumerable.Range(0, DecisionUsers).Select(i => first + i).ToList();
+        await client.PrepareUsersAsync(users, await replicas.PrimaryLsnAsync(cancellationToken), cancellationToken);
+        await CaughtUpAsync(replicas, cancellationToken);
+        foreach (var concurrency in DecisionConcurrency)
+        {
+            var result = await client.MeasureAsync(name, rep, users, concurrency, WarmUp, options.DecisionDuration, cancellationToken);
+            results.Decisions.Add(result);
+            log($"routing decision, {name}, {concurrency} in flight: {result.PerSecond:F0}/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, {result.Failed} off target");
+        }
+    }
+
+    // Replicas have the writes, and the silos' snapshots have seen them (the monitor polls every 50 ms).
+    private static async Task CaughtUpAsync(Replicas replicas, CancellationToken cancellationToken)
+    {
+        await replicas.WaitForCatchUpAsync(cancellationToken);
+        await Task.Delay(300, cancellationToken);
+    }
+
+    private long TakeUserIds(int count)
+    {
+        var first = _nextUserId;
+        // Round up to a fresh block, so a cell's users are easy to tell apart in the database.
+        _nextUserId += (count / 10_000 + 1) * 10_000;
+        return first;
+    }
+}

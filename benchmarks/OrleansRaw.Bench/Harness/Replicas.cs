@@ -1,0 +1,95 @@
+using Npgsql;
+
+namespace OrleansRaw.Bench.Harness;
+
+/// <summary>The benchmark's primary and two replicas: lag through <c>scripts/services lag</c>, positions and facts through SQL.</summary>
+public sealed class Replicas(BenchEnvironment env) : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _primary = NpgsqlDataSource.Create(env.NodeConnection(env.PrimaryPort, "postgres"));
+    private readonly NpgsqlDataSource[] _replicas =
+    [
+        NpgsqlDataSource.Create(env.NodeConnection(env.Replica1Port, "postgres")),
+        NpgsqlDataSource.Create(env.NodeConnection(env.Replica2Port, "postgres")),
+    ];
+
+    private TimeSpan _current = TimeSpan.MinValue;
+
+    /// <summary>Sets both replicas' apply delay and waits until the replicas apply it; after a decrease, until they caught up.</summary>
+    public async Task SetLagAsync(TimeSpan lag, CancellationToken cancellationToken)
+    {
+        var ms = (int)lag.TotalMilliseconds;
+        foreach (var replica in new[] { "replica-1", "replica-2" })
+        {
+            await Shell.RunAsync(Path.Combine(env.Root, "scripts", "services"), ["lag", replica, ms.ToString()], env.ServicesEnvironment, cancellationToken);
+        }
+
+        // The reload is asynchronous: wait until new sessions see the value, then give the startup process (which
+        // applies WAL) a moment to reload as well.
+        foreach (var replica in _replicas)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (await ScalarAsync<string>(replica, "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'", cancellationToken) != ms.ToString())
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException("a replica did not take the new recovery_min_apply_delay within 10 s");
+                }
+
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+
+        await Task.Delay(200, cancellationToken);
+        if (lag < _current)
+        {
+            await WaitForCatchUpAsync(cancellationToken);
+        }
+
+        _current = lag;
+    }
+
+    /// <summary>Waits until both replicas replayed everything the primary had written when this was called.</summary>
+    public async Task WaitForCatchUpAsync(CancellationToken cancellationToken)
+    {
+        var target = await ScalarAsync<string>(_primary, "SELECT pg_current_wal_insert_lsn()::text", cancellationToken);
+        foreach (var replica in _replicas)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await ScalarAsync<bool>(replica, $"SELECT pg_last_wal_replay_lsn() < '{target}'::pg_lsn", cancellationToken))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException("a replica did not catch up within 60 s");
+                }
+
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The primary's WAL insert position now.</summary>
+    public async Task<Lsn> PrimaryLsnAsync(CancellationToken cancellationToken) =>
+        Lsn.Parse(await ScalarAsync<string>(_primary, "SELECT pg_current_wal_insert_lsn()::text", cancellationToken));
+
+    public async Task<string> ServerVersionAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync<string>(_primary, "SHOW server_version", cancellationToken);
+
+    /// <summary>WAL bytes the primary has written so far (for the write rate that pgpool's byte threshold is about).</summary>
+    public async Task<long> WalBytesAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync<long>(_primary, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint", cancellationToken);
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource source, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = source.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _primary.DisposeAsync();
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using OrleansRaw.Bench.Harness;
+using OrleansRaw.Bench.Report;
+
+namespace OrleansRaw.Bench;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(BenchOptions.Usage);
+            return 0;
+        }
+
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"bench: {ex.Message}\n\n{BenchOptions.Usage}");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+
+        var env = BenchEnvironment.FromEnvironment(options.Root);
+        try
+        {
+            var results = await new BenchRun(options, env, Log).RunAsync(stop.Token);
+            var outDirectory = options.OutDirectory ?? (options.Quick ? Path.Combine(env.RunDirectory, "report") : Path.Combine(options.Root, "docs"));
+            Directory.CreateDirectory(outDirectory);
+            await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.svg"), SvgChart.Render(results));
+            await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.md"), MarkdownReport.Render(results, "benchmarks.svg"));
+            await File.WriteAllTextAsync(Path.Combine(env.RunDirectory, "results.json"),
+                JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true }));
+            Log($"done in {results.Elapsed.TotalMinutes:F1} min: {Path.Combine(outDirectory, "benchmarks.md")}, {Path.Combine(outDirectory, "benchmarks.svg")}");
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Log("stopped");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            Log("failed: " + ex);
+            return 1;
+        }
+    }
+
+    private static void Log(string message) => Console.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");
+}
