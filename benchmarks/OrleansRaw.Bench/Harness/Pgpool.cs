@@ -63,7 +63,7 @@ public sealed class Pgpool(BenchEnvironment env, Action<string> log) : IAsyncDis
         }
 
         Mode = writeMode;
-        log($"pgpool {writeMode}: pid {await File.ReadAllTextAsync(PidFile, cancellationToken).ConfigureAwait(false)}, port {env.PgpoolPort}");
+        log($"pgpool {writeMode}: pid {(await File.ReadAllTextAsync(PidFile, cancellationToken)).Trim()}, port {env.PgpoolPort}");
     }
 
     /// <summary>Stops pgpool (fast shutdown via its PID file), then makes sure the PID is gone.</summary>
