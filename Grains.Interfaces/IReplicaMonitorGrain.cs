@@ -10,7 +10,7 @@ public interface IReplicaMonitorGrain : IGrainWithIntegerKey
     [AlwaysInterleave, Alias("GetSnapshotAsync")]
     Task<ReplicaSnapshot> GetSnapshotAsync();
 
-    /// <summary>Returns the first snapshot newer than <paramref name="afterVersion"/>, or the latest one after <paramref name="maxWait"/>.</summary>
+    /// <summary>Returns the latest snapshot at once unless it is <paramref name="afterVersion"/>; then the next one, or the same after <paramref name="maxWait"/>.</summary>
     [AlwaysInterleave, Alias("WaitForSnapshotAsync")]
     Task<ReplicaSnapshot> WaitForSnapshotAsync(long afterVersion, TimeSpan maxWait);
 }

@@ -5,12 +5,14 @@ namespace OrleansRaw;
 /// <param name="RequiredLsn">The position the replica must have replayed; the reader checks it before reading.</param>
 /// <param name="MaxWait">The longest the reader may wait for that position before it must read the primary.</param>
 /// <param name="Reason">One of <see cref="RoutingReasons"/>.</param>
+/// <param name="Waited">How long the decision waited for a replica to replay the reader's position (zero when it did not wait).</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.RoutingDecision")]
 public sealed record RoutingDecision(
     [property: Id(0)] string? Replica,
     [property: Id(1)] Lsn RequiredLsn,
     [property: Id(2)] TimeSpan MaxWait,
-    [property: Id(3)] string Reason)
+    [property: Id(3)] string Reason,
+    [property: Id(4)] TimeSpan Waited = default)
 {
     /// <summary>True when the read must run on the primary.</summary>
     public bool UsePrimary => Replica is null;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Storage;
 using OrleansRaw.Grains.Hosting;
 using OrleansRaw.Grains.Replicas;
@@ -35,6 +36,8 @@ public static partial class SiloHosting
             }));
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.AddOrleansRawGrains(configuration);
+            // Reports this silo's grain and runtime statistics to the dashboard the API serves at /dashboard.
+            orleans.AddDashboard();
         });
 
         builder.Services.AddHostedService<StartupReport>();

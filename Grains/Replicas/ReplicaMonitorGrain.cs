@@ -18,13 +18,14 @@ public sealed partial class ReplicaMonitorGrain(
     private readonly LagHistory _history = new(options.Value.LagWindow);
     private readonly Dictionary<string, int> _failures = [];
     private ReplicaSnapshot _snapshot = ReplicaSnapshot.Empty;
+    private readonly Guid _epoch = Guid.NewGuid();
     private long _versionBase;
     private long _polls;
     private TaskCompletionSource<ReplicaSnapshot> _next = NewWaiter();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Versions keep growing when the monitor re-activates on another silo, so silos' long-polls never stall on an old number.
+        // Versions usually keep growing when the monitor re-activates elsewhere; the epoch covers a silo whose clock is behind.
         _versionBase = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions
         {
@@ -41,7 +42,8 @@ public sealed partial class ReplicaMonitorGrain(
 
     public async Task<ReplicaSnapshot> WaitForSnapshotAsync(long afterVersion, TimeSpan maxWait)
     {
-        if (_polls > 0 && _snapshot.Version > afterVersion)
+        // A caller holding any other number than ours is behind, or numbered by an earlier monitor activation.
+        if (_polls > 0 && _snapshot.Version != afterVersion)
         {
             return _snapshot;
         }
@@ -74,7 +76,7 @@ public sealed partial class ReplicaMonitorGrain(
             _history.RecordLag(startedAt, replica.LagMs);
         }
 
-        Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs()));
+        Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs(), _epoch));
     }
 
     private async Task<ReplicaStatus> ProbeAsync(string name, Lsn primaryLsn, CancellationToken cancellationToken)
@@ -114,7 +116,15 @@ public sealed partial class ReplicaMonitorGrain(
     {
         if (previous is null || previous.Healthy != current.Healthy)
         {
-            LogReplicaState(logger, current.Name, current.Healthy ? "healthy" : "unhealthy", current.ReplayLsn.ToString(), current.LagMs, current.Error ?? "ok");
+            // One line per change of state; only turning unhealthy is worth a warning.
+            if (current.Healthy)
+            {
+                LogReplicaHealthy(logger, current.Name, current.ReplayLsn.ToString(), current.LagMs);
+            }
+            else
+            {
+                LogReplicaUnhealthy(logger, current.Name, current.ReplayLsn.ToString(), current.LagMs, current.Error ?? "no reason given");
+            }
         }
 
         return current;
@@ -133,8 +143,11 @@ public sealed partial class ReplicaMonitorGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica monitor started: {ReplicaCount} replicas, polling every {PollMs} ms")]
     private static partial void LogStarted(ILogger logger, int replicaCount, double pollMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now {Health} (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
-    private static partial void LogReplicaState(ILogger logger, string replica, string health, string lsn, double lagMs, string error);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is now healthy (replay {Lsn}, lag {LagMs:F0} ms)")]
+    private static partial void LogReplicaHealthy(ILogger logger, string replica, string lsn, double lagMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} is now unhealthy (replay {Lsn}, lag {LagMs:F0} ms): {Error}")]
+    private static partial void LogReplicaUnhealthy(ILogger logger, string replica, string lsn, double lagMs, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Primary probe failed: {Error}")]
     private static partial void LogPrimaryProbeFailed(ILogger logger, string error);

@@ -75,7 +75,8 @@ public sealed partial class SiloReplicaSnapshots(IGrainFactory grains, ILogger<S
         TaskCompletionSource<ReplicaSnapshot> waiters;
         lock (_gate)
         {
-            if (snapshot.Version <= _current.Version)
+            // A new monitor activation (new epoch) numbers afresh: take its first snapshot whatever its number.
+            if (snapshot.Epoch == _current.Epoch && snapshot.Version <= _current.Version)
             {
                 return;
             }

@@ -16,15 +16,17 @@ internal static class DecisionLoop
     {
         var started = clock.GetTimestamp();
         var snapshot = snapshots.Current;
+        var waited = false;
         while (true)
         {
             var view = adjust is null ? snapshot : adjust(snapshot);
             var result = policy.Decide(request, lastWrite, seen, view, clock.GetUtcNow(), clock.GetElapsedTime(started));
             if (result.Decision is { } decision)
             {
-                return decision;
+                return waited ? decision with { Waited = clock.GetElapsedTime(started) } : decision;
             }
 
+            waited = true;
             snapshot = await snapshots.WaitForNewerAsync(snapshot.Version, result.WaitFor);
         }
     }

@@ -21,6 +21,16 @@ public static class AuthSetup
                 jwt.TokenValidationParameters = ValidationParameters(auth.Value);
                 jwt.Events = new JwtBearerEvents
                 {
+                    // A well-signed token whose sub is not a user id is still not a valid token here: 401, not 403.
+                    OnTokenValidated = context =>
+                    {
+                        if (context.Principal is null || CurrentUser.Id(context.Principal) is null)
+                        {
+                            context.Fail("The token's sub is not a positive user id.");
+                        }
+
+                        return Task.CompletedTask;
+                    },
                     OnChallenge = async context =>
                     {
                         context.HandleResponse();

@@ -36,7 +36,8 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
                 .Issue(userId, Lsn.Max(db.ServedAt, clientLsn ?? Lsn.Zero));
         }
 
-        http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource ?? (db.Decision.UsePrimary ? "primary" : "replica:" + db.Decision.Replica);
+        http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource
+            ?? (db.Decision.Replica is { } replica ? Observability.ReadSources.Replica(replica) : Observability.ReadSources.Primary);
         http.Response.Headers[ConsistencyHeaders.Reason] = db.ReadReason ?? db.Decision.Reason;
         return result;
     };

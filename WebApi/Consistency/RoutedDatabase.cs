@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using OrleansRaw.WebApi.Data;
+using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Consistency;
 
@@ -8,7 +9,7 @@ namespace OrleansRaw.WebApi.Consistency;
 /// The request's database: reads run where the endpoint's routing decision says, behind a position check; writes run
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
-public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDatabase> logger)
+public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, ILogger<RoutedDatabase> logger)
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
     // passed, so it contains everything up to the required position. Inside one statement the check could miss.
@@ -58,18 +59,26 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
                 if (rows is not null)
                 {
                     ServedBy = name;
-                    Served("replica:" + name, decision.Reason);
+                    Served(ReadSources.Replica(name), decision.Reason);
                     return rows;
                 }
 
+                // A near miss: the decision trusted a replay position the replica no longer showed at read time.
                 LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
+                instruments.ReadFellBack(RoutingReasons.GuardFallback, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
             }
             catch (NpgsqlException ex)
             {
                 LogReplicaFailed(logger, name, ex.Message);
+                instruments.ReadFellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
             }
+        }
+
+        if (IsFallback(decision.Reason))
+        {
+            instruments.ReadFellBack(decision.Reason, null);
         }
 
         return await QueryPrimaryAsync<T>(sql, parameters, decision.Reason, cancellationToken);
@@ -117,7 +126,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
         var rows = (await results.ReadAsync<T>()).AsList();
         ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
         ServedBy = null;
-        Served("primary", reason);
+        Served(ReadSources.Primary, reason);
         return rows;
     }
 
@@ -125,9 +134,14 @@ public sealed partial class RoutedDatabase(DataSources sources, ILogger<RoutedDa
     {
         ReadSource = source;
         ReadReason = reason;
+        instruments.ReadServed(source, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} had not replayed {Lsn} at read time; read the primary instead")]
+    // The decisions that send a read to the primary only because no replica could serve it safely in time.
+    private static bool IsFallback(string reason) =>
+        reason is RoutingReasons.FallbackTimeout or RoutingReasons.ReplicasUnavailable or RoutingReasons.DecisionUnavailable;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Guard fallback: replica {Replica} had not replayed {Lsn} at read time; read the primary instead")]
     private static partial void LogGuardFallback(ILogger logger, string replica, string lsn);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} failed a read, read the primary instead: {Error}")]

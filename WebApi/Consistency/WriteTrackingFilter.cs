@@ -24,7 +24,9 @@ internal static partial class WriteTrackingFilter
         var services = http.RequestServices;
         var lsn = await ReadWrittenEndAsync(services.GetRequiredService<DataSources>(), http.RequestAborted);
         var write = new WriteRecord(lsn, services.GetRequiredService<TimeProvider>().GetUtcNow());
-        if (!await RecordAsync(services, userId, write))
+        var recorded = await RecordAsync(services, userId, write);
+        services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(recorded);
+        if (!recorded)
         {
             http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(

@@ -4,11 +4,13 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using OrleansRaw.WebApi.Auth;
 using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Features;
 using OrleansRaw.WebApi.Jobs;
+using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Hosting;
 
@@ -42,7 +44,10 @@ public static class ApiHosting
 
         services.AddOrleansRawAuth();
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        // Binding failures throw in every environment (not only Development), so the handler above can name the problem.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
         services.AddRateLimiter(limiter =>
@@ -63,6 +68,8 @@ public static class ApiHosting
             });
             limiter.OnRejected = async (context, cancellationToken) =>
             {
+                var policy = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "global";
+                context.HttpContext.RequestServices.GetRequiredService<ApiInstruments>().RequestRateLimited(policy);
                 var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many writes",
@@ -83,8 +90,15 @@ public static class ApiHosting
                     o.ServiceId = serviceId;
                 });
                 client.UseRedisClustering(redis);
+                client.AddDashboard();
             });
         }
+        else
+        {
+            services.AddDashboardForSuppliedClient(builder.Configuration);
+        }
+
+        builder.AddOrleansRawObservability();
 
         return builder;
     }
@@ -96,6 +110,8 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -108,10 +124,14 @@ public static class ApiHosting
         app.MapProfileApi();
         app.MapCartApi();
         app.MapReplicasApi();
+        app.MapReadStatsApi();
+        app.MapDevReplicaLagApi();
+        app.MapOrleansRawObservability();
         return app;
     }
 
-    // Kestrel enforces the limit itself; this also covers hosts that do not (the test server) and answers with a ProblemDetails.
+    // Kestrel enforces the limit itself, also on streamed bodies; this refuses announced oversized bodies before any
+    // reading on every host (the test server enforces no limit) and answers with a ProblemDetails.
     private static async Task RefuseOversizedBodies(HttpContext context, RequestDelegate next)
     {
         if (context.Request.ContentLength > MaxRequestBodyBytes)

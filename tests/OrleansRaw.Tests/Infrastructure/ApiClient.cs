@@ -8,6 +8,9 @@ public sealed class ApiClient(HttpClient http) : IDisposable
 {
     public HttpClient Http => http;
 
+    /// <summary>The signed-in user's id, or null before <see cref="SignInAsync"/>.</summary>
+    public long? UserId { get; private set; }
+
     public sealed record TokenResponse(string Token);
 
     public sealed record Post(long Id, long UserId, string Content, DateTime CreatedAt);
@@ -22,6 +25,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     public async Task<ApiClient> SignInAsync(long userId)
     {
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenForAsync(userId));
+        UserId = userId;
         return this;
     }
 
@@ -50,6 +54,19 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         using var response = await http.SendAsync(request);
         await EnsureAsync(response);
         return new Read<T>((await response.Content.ReadFromJsonAsync<T>())!, Header(response, "X-Read-Source")!, Header(response, "X-Consistency-Reason")!);
+    }
+
+    /// <summary>Like <see cref="GetAsync{T}"/>, but a 404 (nothing there yet, as far as that node knows) reads as null.</summary>
+    public async Task<Read<T?>> GetOrNotFoundAsync<T>(string path) where T : class
+    {
+        using var response = await http.GetAsync(path);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            await EnsureAsync(response);
+        }
+
+        var body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<T>() : null;
+        return new Read<T?>(body, Header(response, "X-Read-Source")!, Header(response, "X-Consistency-Reason")!);
     }
 
     public async Task<Profile> PutProfileAsync(string name, string bio)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Dashboard;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansRaw.Grains.Hosting;
@@ -78,6 +79,7 @@ public sealed class Deployment : IAsyncDisposable
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
             }));
             silo.AddOrleansRawGrains(configuration);
+            silo.AddDashboard(); // as the Silo host does, so the API's /dashboard has silos reporting to it
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -106,6 +108,28 @@ public sealed class Deployment : IAsyncDisposable
             }
 
             await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits until the replica monitor's snapshot shows both replicas at or past <paramref name="lsn"/>.</summary>
+    public async Task WaitForMonitorToSeeReplayAsync(Lsn lsn)
+    {
+        var monitor = Grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var snapshot = await monitor.GetSnapshotAsync();
+            if (snapshot.Replicas.Length == 2 && snapshot.Replicas.All(r => r.Healthy && r.ReplayLsn >= lsn))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the replica monitor never saw both replicas replay {lsn}");
+            }
+
+            await Task.Delay(20);
         }
     }
 

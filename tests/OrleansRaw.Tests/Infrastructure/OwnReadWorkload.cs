@@ -73,4 +73,24 @@ public static class OwnReadWorkload
         var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
         return (read.Body.Any(p => p.Id == post.Id), read.Source, read.Reason);
     };
+
+    /// <summary>Update my profile, then get it: the new bio must be there.</summary>
+    public static readonly Scenario UpdateThenGetOwnProfile = async (client, i) =>
+    {
+        var bio = $"bio {i} {Guid.NewGuid():N}";
+        var profile = await client.PutProfileAsync($"user {i}", bio);
+        // A 404 here would be the staleness too: a replica that has not yet seen the user's first profile.
+        var read = await client.GetOrNotFoundAsync<ApiClient.Profile>($"/api/profile/{profile.Id}");
+        return (read.Body?.Bio == bio, read.Source, read.Reason);
+    };
+
+    /// <summary>Add a product to my cart, then view the cart: the new line must be there with its quantity.</summary>
+    public static readonly Scenario AddToCartThenViewCart = async (client, i) =>
+    {
+        var productId = i + 1;
+        var quantity = i % 5 + 1;
+        await client.AddToCartAsync(productId, quantity);
+        var read = await client.GetAsync<ApiClient.Cart>("/api/cart");
+        return (read.Body.Items.Any(item => item.ProductId == productId && item.Quantity == quantity), read.Source, read.Reason);
+    };
 }

@@ -87,6 +87,19 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>Everything the primary holds for one user (posts, profile, cart lines), as one comparable text.</summary>
+    public async Task<string> UserRowsAsync(long userId)
+    {
+        await using var connection = await Primary.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<string>(
+            """
+            SELECT concat_ws(' | ',
+                (SELECT count(*) || ' posts ' || md5(coalesce(string_agg(id || ':' || content, ',' ORDER BY id), '')) FROM posts WHERE user_id = @userId),
+                (SELECT count(*) || ' profiles ' || md5(coalesce(string_agg(name || ':' || bio || ':' || updated_at, ','), '')) FROM users WHERE id = @userId),
+                (SELECT count(*) || ' cart lines ' || coalesce(string_agg(product_id || 'x' || quantity, ',' ORDER BY product_id), '') FROM cart_items WHERE user_id = @userId))
+            """, new { userId }) ?? "";
+    }
+
     public async Task<Lsn> CurrentLsnAsync()
     {
         await using var connection = await Primary.OpenConnectionAsync();

@@ -1,0 +1,109 @@
+using System.Diagnostics.Metrics;
+
+namespace OrleansRaw.WebApi.Observability;
+
+/// <summary>
+/// The API's own meter, <see cref="MeterName"/>: where reads ran and why, writes, routing latency and waits,
+/// fallbacks, rate-limited requests, and per-replica lag and health from the latest monitor snapshot.
+/// </summary>
+public sealed class ApiInstruments
+{
+    public const string MeterName = "OrleansRaw.Api";
+
+    /// <summary>Tag names, named once.</summary>
+    public static class Tags
+    {
+        /// <summary><c>primary</c> or <c>replica:NAME</c>, as in the <c>X-Read-Source</c> header.</summary>
+        public const string Source = "source";
+
+        /// <summary>A <see cref="RoutingReasons"/> value, as in the <c>X-Consistency-Reason</c> header.</summary>
+        public const string Reason = "reason";
+
+        /// <summary>A replica's configured name.</summary>
+        public const string Replica = "replica";
+
+        /// <summary><c>own</c> for a user's read of their own data, <c>other</c> for anything else.</summary>
+        public const string Kind = "kind";
+
+        /// <summary>A write's outcome: <c>recorded</c>, or <c>unrecorded</c> (committed, answered 503).</summary>
+        public const string Outcome = "outcome";
+
+        /// <summary>The rate-limiting policy that refused a request.</summary>
+        public const string Policy = "policy";
+    }
+
+    // Routing decisions and replica waits take from well under a millisecond to the wait budget (100 ms) and the
+    // decision timeout (1 s): the default buckets, made for milliseconds, would put them all in the first one.
+    private static readonly IReadOnlyList<double> SecondsBuckets =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
+
+    private readonly Counter<long> _reads;
+    private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _writes;
+    private readonly Counter<long> _rateLimited;
+    private readonly Histogram<double> _decisionDuration;
+    private readonly Histogram<double> _replicaWait;
+    private readonly ReadShareWindow _share;
+
+    public ApiInstruments(IMeterFactory meters, ApiReplicaSnapshots snapshots, ReadShareWindow share)
+    {
+        _share = share;
+        var meter = meters.Create(MeterName);
+        _reads = meter.CreateCounter<long>("orleansraw.reads", "{read}", "Reads run, by where they ran and why.");
+        _fallbacks = meter.CreateCounter<long>("orleansraw.read.fallbacks", "{read}",
+            "Reads sent to the primary because no replica could serve them safely: guard-fallback (a near miss), fallback-timeout, replicas-unavailable, decision-unavailable.");
+        _writes = meter.CreateCounter<long>("orleansraw.writes", "{write}", "Committed writes, by whether their position was recorded.");
+        _rateLimited = meter.CreateCounter<long>("orleansraw.requests.rate_limited", "{request}", "Requests refused by a rate limit.");
+        _decisionDuration = meter.CreateHistogram("orleansraw.routing.decision.duration", "s",
+            "Time to obtain a read's routing decision from the grains.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _replicaWait = meter.CreateHistogram("orleansraw.routing.replica_wait.duration", "s",
+            "Time an own read waited for a replica to replay the reader's last write (0 when one already had).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+        meter.CreateObservableGauge("orleansraw.replica.lag.time", () => Replicas(snapshots, r => r.LagMs), "ms",
+            "How long ago the primary was where the replica has replayed to.");
+        meter.CreateObservableGauge("orleansraw.replica.lag.wal", () => Replicas(snapshots, r => (double)r.LagBytes), "By",
+            "WAL bytes the replica has yet to replay.");
+        meter.CreateObservableGauge("orleansraw.replica.healthy", () => Replicas(snapshots, r => r.Healthy ? 1 : 0), "1",
+            "1 while the monitor considers the replica healthy (reachable, in recovery, lag within its limit), else 0.");
+        meter.CreateObservableGauge("orleansraw.reads.primary_share", () => _share.Current().PrimaryShare, "1",
+            "The primary's share of this API's reads over the sliding window (0–1).");
+    }
+
+    /// <summary>A read ran on <paramref name="source"/> for <paramref name="reason"/>.</summary>
+    public void ReadServed(string source, string reason)
+    {
+        _reads.Add(1, new(Tags.Source, source), new(Tags.Reason, reason));
+        _share.Record(source == ReadSources.Primary);
+    }
+
+    /// <summary>A read that was meant for a replica, or had no decision, ran on the primary.</summary>
+    public void ReadFellBack(string reason, string? replica) =>
+        _fallbacks.Add(1, new(Tags.Reason, reason), new(Tags.Replica, replica ?? "none"));
+
+    public void DecisionTaken(RoutingDecision decision, bool ownRead, TimeSpan elapsed)
+    {
+        _decisionDuration.Record(elapsed.TotalSeconds, new(Tags.Reason, decision.Reason), new(Tags.Kind, ownRead ? "own" : "other"));
+        if (ownRead)
+        {
+            _replicaWait.Record(decision.Waited.TotalSeconds, new KeyValuePair<string, object?>(Tags.Reason, decision.Reason));
+        }
+    }
+
+    public void WriteCompleted(bool recorded) => _writes.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, recorded ? "recorded" : "unrecorded"));
+
+    public void RequestRateLimited(string policy) => _rateLimited.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
+
+    private static IEnumerable<Measurement<double>> Replicas(ApiReplicaSnapshots snapshots, Func<ReplicaStatus, double> value) =>
+        snapshots.Current is { } snapshot
+            ? snapshot.Replicas.Select(r => new Measurement<double>(value(r), new KeyValuePair<string, object?>(Tags.Replica, r.Name)))
+            : [];
+}
+
+/// <summary>The values of <c>X-Read-Source</c>.</summary>
+public static class ReadSources
+{
+    public const string Primary = "primary";
+
+    public static string Replica(string name) => "replica:" + name;
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Orleans.Dashboard;
+
+namespace OrleansRaw.WebApi.Observability;
+
+/// <summary>
+/// Metrics, alerts and the Orleans dashboard, wired once: OpenTelemetry with a Prometheus scrape endpoint at
+/// <c>/metrics</c> (our meter, Orleans', Npgsql's, ASP.NET Core's), the alert health checks, and <c>/dashboard</c>.
+/// </summary>
+public static class ObservabilityHosting
+{
+    public const string MetricsPath = "/metrics";
+    public const string DashboardPath = "/dashboard";
+
+    /// <summary>The meter Orleans 10 publishes its runtime and messaging instruments on.</summary>
+    public const string OrleansMeterName = "Microsoft.Orleans";
+
+    public static WebApplicationBuilder AddOrleansRawObservability(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new ReadShareWindow(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AlertOptions>>().Value.PrimaryReadShareWindow));
+        services.AddSingleton<ReplicaAlerts>();
+        services.AddSingleton<ApiReplicaSnapshots>();
+        services.AddHostedService(sp => sp.GetRequiredService<ApiReplicaSnapshots>());
+        services.AddSingleton<ApiInstruments>();
+
+        services.AddHealthChecks()
+            .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
+            .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("orleansraw-api"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(ApiInstruments.MeterName)
+                .AddMeter(OrleansMeterName)
+                .AddNpgsqlInstrumentation()
+                .AddAspNetCoreInstrumentation()
+                // A scrape every few seconds at most: no need to cache one response for other scrapers.
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddView(KeepToThisHost(provider.GetRequiredService<IMeterFactory>())));
+        return builder;
+    }
+
+    /// <summary>
+    /// The dashboard's client side when the host supplies the Orleans client itself (tests hand in an in-process
+    /// cluster's client): the same services <c>IClientBuilder.AddDashboard()</c> adds to a hosted client.
+    /// </summary>
+    public static IServiceCollection AddDashboardForSuppliedClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        new SuppliedClientBuilder(services, configuration).AddDashboard();
+        return services;
+    }
+
+    public static WebApplication MapOrleansRawObservability(this WebApplication app)
+    {
+        // Created now, not at the first read, so the replica gauges are in the first scrape.
+        app.Services.GetRequiredService<ApiInstruments>();
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+        return app;
+    }
+
+    // A meter made by a host's IMeterFactory carries that factory as its scope, but a provider listens by meter name:
+    // with several hosts in one process (the tests' API servers) each would count the others' reads, and lose them
+    // when another host stops. Each provider keeps to the per-host meters of its own host.
+    private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
+        instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
+        && (instrument.Meter.Name == ApiInstruments.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+            ? MetricStreamConfiguration.Drop
+            : null;
+
+    private sealed class SuppliedClientBuilder(IServiceCollection services, IConfiguration configuration) : IClientBuilder
+    {
+        public IServiceCollection Services => services;
+
+        public IConfiguration Configuration => configuration;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.RegularExpressions;
+using OrleansRaw.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRaw.Tests.Api;
+
+/// <summary>
+/// The consistency token: every write hands one out, reads accept it back, anything forged, malformed or someone
+/// else's is refused; and two API instances sharing the cluster keep a user's reads consistent with no token at all.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOutputHelper output)
+{
+    private const string TokenHeader = "X-Consistency-Token";
+
+    [Fact]
+    public async Task EverySuccessfulWrite_ReturnsAUrlSafeSignedToken()
+    {
+        using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        var writes = new Func<Task<HttpResponseMessage>>[]
+        {
+            () => client.Http.PostAsJsonAsync("/api/posts", new { content = "token please" }),
+            () => client.Http.PutAsJsonAsync("/api/profile", new { name = "Token", bio = "" }),
+            () => client.Http.PostAsJsonAsync("/api/cart/items", new { productId = 3, quantity = 1 }),
+            () => client.Http.DeleteAsync("/api/cart/items/3"),
+        };
+        foreach (var write in writes)
+        {
+            using var response = await write();
+            Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri}: {(int)response.StatusCode}");
+            var token = Assert.Single(response.Headers.GetValues(TokenHeader));
+            Assert.Matches(UrlSafeToken(), token);
+        }
+    }
+
+    [Fact]
+    public async Task AReadWithTheWritesToken_SeesTheWrite()
+    {
+        using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        var (post, token) = await client.CreatePostAsync("read me back " + Guid.NewGuid());
+
+        var posts = await client.GetAsync<List<ApiClient.Post>>("/api/posts", token);
+        Assert.Contains(posts.Body, p => p.Id == post.Id);
+        var one = await client.GetAsync<ApiClient.Post>($"/api/posts/{post.Id}", token);
+        Assert.Equal(post.Content, one.Body.Content);
+    }
+
+    [Theory]
+    [InlineData("payload-changed")]
+    [InlineData("payload-of-another-user")]
+    [InlineData("signature-changed")]
+    [InlineData("signature-truncated")]
+    [InlineData("signature-missing")]
+    [InlineData("not-base64")]
+    [InlineData("no-dot")]
+    [InlineData("three-parts")]
+    [InlineData("dot-only")]
+    [InlineData("too-long")]
+    [InlineData("two-tokens")]
+    [InlineData("another-users-token")]
+    public async Task ForgedMalformedOrForeignTokens_Are400ProblemDetails(string kind)
+    {
+        using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        var (_, token) = await client.CreatePostAsync("a write for a token");
+        var (payload, signature) = Split(token!);
+        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v1|userId|lsn
+        using var other = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        string[] sent = kind switch
+        {
+            "payload-changed" => [Join(Encoding.UTF8.GetBytes($"{parts[0]}|{parts[1]}|FFFFFFFF/0"), signature)],
+            "payload-of-another-user" => [Join(Encoding.UTF8.GetBytes($"{parts[0]}|{TestUsers.NewId()}|{parts[2]}"), signature)],
+            "signature-changed" => [Join(payload, [.. signature.Select((b, i) => i == 0 ? (byte)(b ^ 1) : b)])],
+            "signature-truncated" => [Join(payload, signature[..16])],
+            "signature-missing" => [Base64Url.EncodeToString(payload) + "."],
+            "not-base64" => ["!!!!.????"],
+            "no-dot" => [Base64Url.EncodeToString(payload)],
+            "three-parts" => [token + ".x"],
+            "dot-only" => ["."],
+            "too-long" => [token + new string('A', 300)],
+            "two-tokens" => [token!, token!],
+            "another-users-token" => [(await other.CreatePostAsync("theirs")).Token!],
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+
+        foreach (var path in new[] { "/api/posts", "/api/cart" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation(TokenHeader, sent);
+            using var response = await client.Http.SendAsync(request);
+            await ProblemResponse.AssertAsync(response, HttpStatusCode.BadRequest);
+        }
+    }
+
+    [Fact]
+    public async Task TwoApiInstances_KeepOwnReadsConsistent_WithNoToken_At300MsLag()
+    {
+        const int Users = 20;
+        const int PairsPerUser = 10;
+        await using var second = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
+        var users = new List<(ApiClient Writer, ApiClient Reader)>();
+        for (var i = 0; i < Users; i++)
+        {
+            var writer = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+            var reader = new ApiClient(second.CreateClient());
+            reader.Http.DefaultRequestHeaders.Authorization = writer.Http.DefaultRequestHeaders.Authorization;
+            users.Add((writer, reader));
+        }
+
+        await fixture.Db.SetLagAsync(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            var stale = 0;
+            var sources = new ConcurrentDictionary<string, int>();
+            var started = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = Users }, async (user, _) =>
+            {
+                for (var i = 0; i < PairsPerUser; i++)
+                {
+                    var (post, _) = await user.Writer.CreatePostAsync($"instance A {i} {Guid.NewGuid():N}");
+                    var read = await user.Reader.GetAsync<List<ApiClient.Post>>("/api/posts");
+                    if (!read.Body.Any(p => p.Id == post.Id))
+                    {
+                        Interlocked.Increment(ref stale);
+                    }
+
+                    sources.AddOrUpdate(read.Reason, 1, (_, n) => n + 1);
+                }
+            });
+            output.WriteLine($"write on instance A → own read on instance B, no token, 300 ms lag: {Users * PairsPerUser} pairs, {stale} stale in {started.Elapsed.TotalSeconds:F1} s; reasons: "
+                + string.Join(", ", sources.Select(s => $"{s.Key}={s.Value}")));
+            Assert.Equal(0, stale);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+            foreach (var (writer, reader) in users)
+            {
+                writer.Dispose();
+                reader.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ATokenFromOneApiInstance_IsAcceptedByAnother()
+    {
+        await using var second = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
+        using var writer = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        using var reader = new ApiClient(second.CreateClient());
+        reader.Http.DefaultRequestHeaders.Authorization = writer.Http.DefaultRequestHeaders.Authorization;
+
+        var (post, token) = await writer.CreatePostAsync("carried by a token " + Guid.NewGuid());
+        var read = await reader.GetAsync<List<ApiClient.Post>>("/api/posts", token);
+        Assert.Contains(read.Body, p => p.Id == post.Id);
+    }
+
+    private static (byte[] Payload, byte[] Signature) Split(string token)
+    {
+        var dot = token.IndexOf('.');
+        return (Base64Url.DecodeFromChars(token.AsSpan(0, dot)), Base64Url.DecodeFromChars(token.AsSpan(dot + 1)));
+    }
+
+    private static string Join(byte[] payload, byte[] signature) =>
+        Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(signature);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")]
+    private static partial Regex UrlSafeToken();
+
+    [Fact]
+    public async Task ReplayedOldToken_IsHarmless_TheReadStillShowsTheLatestWrite()
+    {
+        await fixture.Db.SetLagAsync(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+            var (_, oldToken) = await client.CreatePostAsync("first");
+            var (latest, _) = await client.CreatePostAsync("second");
+
+            // An old token only asks for an older position; the grain still knows the latest write.
+            var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts", oldToken);
+            Assert.Contains(read.Body, p => p.Id == latest.Id);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        }
+    }
+}

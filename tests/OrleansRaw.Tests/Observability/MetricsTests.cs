@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using OrleansRaw.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRaw.Tests.Observability;
+
+/// <summary>
+/// <c>GET /metrics</c> against a known workload: the counters move by exactly what the workload did, as the
+/// responses' own headers report it, and the gauges and library meters are there.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output)
+{
+    private const string Reads = "orleansraw_reads_total";
+    private const string Writes = "orleansraw_writes_total";
+    private const string DecisionCount = "orleansraw_routing_decision_duration_seconds_count";
+    private const string ReplicaWaitCount = "orleansraw_routing_replica_wait_duration_seconds_count";
+
+    [Fact]
+    public async Task Metrics_AfterOwnAndCriticalReads_CountExactlyThoseReadsBySourceAndReason()
+    {
+        const int ownReads = 12;
+        const int criticalReads = 5;
+        await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        using var client = await fixture.Default.CreateClient().SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+        var before = await ScrapeAsync();
+
+        // Another API server in the same process (as in these tests) reads too, then stops: none of it may show here.
+        await using (var other = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings))
+        {
+            using var otherClient = await new ApiClient(other.CreateClient()).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+            for (var i = 0; i < 3; i++)
+            {
+                await otherClient.GetAsync<List<ApiClient.Post>>("/api/posts?consistency=strong");
+            }
+        }
+
+        await client.CreatePostAsync("counted " + Guid.NewGuid().ToString("N"));
+        await fixture.Db.WaitForReplicasToCatchUpAsync();
+        var observed = new List<Read<List<ApiClient.Post>>>();
+        for (var i = 0; i < ownReads; i++)
+        {
+            observed.Add(await client.GetAsync<List<ApiClient.Post>>("/api/posts"));
+        }
+
+        for (var i = 0; i < criticalReads; i++)
+        {
+            observed.Add(await client.GetAsync<List<ApiClient.Post>>("/api/posts?consistency=strong"));
+        }
+
+        var after = await ScrapeAsync();
+        foreach (var group in observed.GroupBy(r => (r.Source, r.Reason)))
+        {
+            output.WriteLine($"{group.Key.Source} / {group.Key.Reason}: {group.Count()} reads");
+            Assert.Equal(group.Count(), Delta(before, after, Reads, ("source", group.Key.Source), ("reason", group.Key.Reason)));
+        }
+
+        Assert.Equal(ownReads + criticalReads, Delta(before, after, Reads));
+        Assert.Equal(criticalReads, Delta(before, after, Reads, ("source", "primary"), ("reason", "critical")));
+        // With no lag the replicas have the write: own reads run there, none on the primary.
+        Assert.Equal(ownReads, observed.Take(ownReads).Count(r => !r.FromPrimary));
+        Assert.Equal(ownReads, Delta(before, after, Reads, ("reason", "own-write-replica-caught-up")));
+        Assert.Equal(1, Delta(before, after, Writes, ("outcome", "recorded")));
+        Assert.Equal(ownReads + criticalReads, Delta(before, after, DecisionCount, ("kind", "own")));
+        Assert.Equal(ownReads + criticalReads, Delta(before, after, ReplicaWaitCount));
+        Assert.Equal(0, Delta(before, after, "orleansraw_read_fallbacks_total"));
+
+        // Gauges fed by the API's copy of the monitor snapshot, and the libraries' own meters.
+        foreach (var replica in new[] { "replica-1", "replica-2" })
+        {
+            Assert.Single(after.Matching("orleansraw_replica_lag_time_milliseconds", ("replica", replica)));
+            Assert.Single(after.Matching("orleansraw_replica_lag_wal_bytes", ("replica", replica)));
+            Assert.Equal(1, after.Sum("orleansraw_replica_healthy", ("replica", replica)));
+        }
+
+        Assert.True(after.Has("orleansraw_reads_primary_share"), "the primary-share gauge is missing");
+        Assert.Contains(after.Samples, s => s.Name.StartsWith("orleans_", StringComparison.Ordinal));
+        Assert.Contains(after.Samples, s => s.Name.StartsWith("db_client_", StringComparison.Ordinal));
+        Assert.Contains(after.Samples, s => s.Name.StartsWith("http_server_request_duration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_CountEveryRateLimitedWrite()
+    {
+        var settings = new Dictionary<string, string?>(fixture.Default.Settings)
+        {
+            ["RateLimiting:WritesPerSecond"] = "1",
+            ["RateLimiting:WriteBurst"] = "1",
+        };
+        await using var api = new Deployment.ApiFactory(fixture.Default.Cluster.Client, settings);
+        using var client = await new ApiClient(api.CreateClient()).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+        var refused = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.Http.PostAsJsonAsync("/api/posts", new { content = "burst " + i });
+            refused += response.StatusCode == HttpStatusCode.TooManyRequests ? 1 : 0;
+        }
+
+        using var http = api.CreateClient();
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
+        output.WriteLine($"{refused} of 5 writes refused");
+        Assert.InRange(refused, 3, 4);
+        Assert.Equal(refused, metrics.Sum("orleansraw_requests_rate_limited_total", ("policy", "writes")));
+        Assert.Equal(5 - refused, metrics.Sum(Writes, ("outcome", "recorded")));
+    }
+
+    private static double Delta(PrometheusText before, PrometheusText after, string name, params (string, string)[] labels) =>
+        after.Sum(name, labels) - before.Sum(name, labels);
+
+    private async Task<PrometheusText> ScrapeAsync()
+    {
+        using var http = fixture.Default.Api.CreateClient();
+        using var response = await http.GetAsync("/metrics");
+        response.EnsureSuccessStatusCode();
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+    }
+}
