@@ -6,7 +6,7 @@ namespace OrleansRaw;
 [Alias("OrleansRaw.IUserConsistencyGrain")]
 public interface IUserConsistencyGrain : IGrainWithIntegerKey
 {
-    /// <summary>Durably records a committed write; the write is acknowledged to the client only after this returns.</summary>
+    /// <summary>Records a committed write; the write is acknowledged to the client only after this returns.</summary>
     [Alias("RecordWriteAsync")]
     Task RecordWriteAsync(WriteRecord write);
 
@@ -14,9 +14,9 @@ public interface IUserConsistencyGrain : IGrainWithIntegerKey
     [AlwaysInterleave, Alias("RouteReadAsync")]
     Task<RoutingDecision> RouteReadAsync(ReadRequest request);
 
-    /// <summary>Notes the position a read served the user at, and the replica that served it (null: the primary); one-way.</summary>
+    /// <summary>Notes the position a read served the user at, the replica that served it (null: the primary), and whether it read the user's own data; one-way.</summary>
     [OneWay, AlwaysInterleave, Alias("NoteSeenAsync")]
-    Task NoteSeenAsync(Lsn servedAt, string? replica);
+    Task NoteSeenAsync(Lsn servedAt, string? replica, bool ownData);
 
     /// <summary>Returns what the grain remembers about the user.</summary>
     [AlwaysInterleave, Alias("GetViewAsync")]

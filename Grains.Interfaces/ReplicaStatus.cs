@@ -8,6 +8,7 @@ namespace OrleansRaw;
 /// <param name="LagBytes">WAL bytes between the primary's insert position and the replica's replay position.</param>
 /// <param name="SampledAt">When the monitor read the replica.</param>
 /// <param name="Error">The last probe error while unhealthy, if any.</param>
+/// <param name="ReplayDelayMs">How long the last write the replica replayed took to reach it, or <paramref name="LagMs"/> if longer: how soon a new write may be expected there.</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReplicaStatus")]
 public sealed record ReplicaStatus(
     [property: Id(0)] string Name,
@@ -16,4 +17,5 @@ public sealed record ReplicaStatus(
     [property: Id(3)] double LagMs,
     [property: Id(4)] long LagBytes,
     [property: Id(5)] DateTimeOffset SampledAt,
-    [property: Id(6)] string? Error = null);
+    [property: Id(6)] string? Error = null,
+    [property: Id(7)] double ReplayDelayMs = 0);

@@ -3,16 +3,14 @@ namespace OrleansRaw;
 /// <summary>Where one read runs, and why.</summary>
 /// <param name="Replica">The replica's name, or null for the primary.</param>
 /// <param name="RequiredLsn">The position the replica must have replayed; the reader checks it before reading.</param>
-/// <param name="MaxWait">The longest the reader may wait for that position before it must read the primary.</param>
+/// <param name="MaxWait">How long the check may wait, on the replica, for that position to be replayed before the read goes to the primary.</param>
 /// <param name="Reason">One of <see cref="RoutingReasons"/>.</param>
-/// <param name="Waited">How long the decision waited for a replica to replay the reader's position (zero when it did not wait).</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.RoutingDecision")]
 public sealed record RoutingDecision(
     [property: Id(0)] string? Replica,
     [property: Id(1)] Lsn RequiredLsn,
     [property: Id(2)] TimeSpan MaxWait,
-    [property: Id(3)] string Reason,
-    [property: Id(4)] TimeSpan Waited = default)
+    [property: Id(3)] string Reason)
 {
     /// <summary>True when the read must run on the primary.</summary>
     public bool UsePrimary => Replica is null;
@@ -20,7 +18,7 @@ public sealed record RoutingDecision(
     /// <summary>A read on the primary.</summary>
     public static RoutingDecision Primary(string reason) => new(null, Lsn.Zero, TimeSpan.Zero, reason);
 
-    /// <summary>A read on a replica that must have replayed <paramref name="required"/>.</summary>
-    public static RoutingDecision OnReplica(string replica, Lsn required, string reason) =>
-        new(replica, required, TimeSpan.Zero, reason);
+    /// <summary>A read on a replica that must have replayed <paramref name="required"/>, waiting there up to <paramref name="maxWait"/> for it.</summary>
+    public static RoutingDecision OnReplica(string replica, Lsn required, string reason, TimeSpan maxWait = default) =>
+        new(replica, required, maxWait, reason);
 }

@@ -18,8 +18,8 @@ public static class RoutingReasons
     /// <summary>The caller asked for the primary.</summary>
     public const string Critical = "critical";
 
-    /// <summary>No replica replayed the reader's last write within the wait budget: the primary.</summary>
-    public const string FallbackTimeout = "fallback-timeout";
+    /// <summary>No replica is expected to replay the reader's floor within the wait budget, going by its recent lag: the primary at once.</summary>
+    public const string ReplicasBehind = "replicas-behind";
 
     /// <summary>No healthy replica: the primary.</summary>
     public const string ReplicasUnavailable = "replicas-unavailable";
@@ -27,7 +27,7 @@ public static class RoutingReasons
     /// <summary>Baseline mode that sends every read to the primary (the brief's wrong approach #2).</summary>
     public const string AlwaysPrimary = "always-primary";
 
-    /// <summary>The replica failed the reader's position check at read time: the primary.</summary>
+    /// <summary>The replica had not replayed the reader's floor by the end of its check (and its bounded wait): the primary.</summary>
     public const string GuardFallback = "guard-fallback";
 
     /// <summary>The user's consistency grain could not answer: the primary, which is always safe.</summary>

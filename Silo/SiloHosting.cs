@@ -28,12 +28,6 @@ public static partial class SiloHosting
             orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedHost), silo.SiloPort, silo.GatewayPort,
                 listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);
             orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
-            orleans.AddRedisGrainStorage(StorageNames.Consistency, options => options.Configure<IServiceProvider>((o, services) =>
-            {
-                o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString);
-                // Orleans' own serializer keys types by [Alias], so renaming the state class cannot orphan stored state.
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
-            }));
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.AddOrleansRawGrains(configuration);
             // Reports this silo's grain and runtime statistics to the dashboard the API serves at /dashboard.

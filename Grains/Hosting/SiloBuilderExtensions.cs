@@ -28,6 +28,7 @@ public static class SiloBuilderExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
+        services.AddSingleton<PrimaryPosition>();
         services.AddSingleton<SiloReplicaSnapshots>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloReplicaSnapshots>());
 

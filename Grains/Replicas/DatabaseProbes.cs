@@ -45,6 +45,7 @@ public sealed class DatabaseProbes : IAsyncDisposable
         }
     }
 
+    // A few connections per node are plenty: probes run one per poll, and activations share one query at a time.
     private static string WithName(string connectionString, string applicationName) =>
-        new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName, MaxPoolSize = 4 }.ConnectionString;
 }

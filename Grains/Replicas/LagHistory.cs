@@ -9,6 +9,8 @@ internal sealed class LagHistory(TimeSpan window)
 {
     private readonly Queue<(DateTimeOffset At, Lsn Lsn)> _primary = new();
     private readonly Queue<(DateTimeOffset At, double LagMs)> _lags = new();
+    private readonly Dictionary<string, Lsn> _lastReplay = [];
+    private readonly Dictionary<string, double> _replayDelays = [];
 
     public void RecordPrimary(DateTimeOffset at, Lsn lsn)
     {
@@ -42,6 +44,38 @@ internal sealed class LagHistory(TimeSpan window)
         {
             _lags.Dequeue();
         }
+    }
+
+    /// <summary>
+    /// How long the newest primary position that <paramref name="replica"/> passed since its previous probe took to
+    /// reach it (ms, at most a poll late); the previous figure when it passed no new position (an idle primary, or a
+    /// replica that replays nothing). Unlike the lag, this survives the replica catching up between sparse writes.
+    /// </summary>
+    public double ReplayDelayMs(string replica, Lsn replay, DateTimeOffset now)
+    {
+        var previous = _lastReplay.TryGetValue(replica, out var last) ? last : (Lsn?)null;
+        _lastReplay[replica] = replay;
+        Lsn? newest = null;
+        var firstSeen = now;
+        foreach (var (at, lsn) in _primary)
+        {
+            if (lsn > replay)
+            {
+                break;
+            }
+
+            if (newest is null || lsn > newest.Value)
+            {
+                (newest, firstSeen) = (lsn, at);
+            }
+        }
+
+        if (previous is { } before && newest is { } passed && passed > before)
+        {
+            _replayDelays[replica] = Math.Max(0, (now - firstSeen).TotalMilliseconds);
+        }
+
+        return _replayDelays.GetValueOrDefault(replica);
     }
 
     public double P99LagMs()

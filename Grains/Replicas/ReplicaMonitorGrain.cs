@@ -94,8 +94,10 @@ public sealed partial class ReplicaMonitorGrain(
             _failures[name] = 0;
             var lagMs = _history.LagMs(replay, sampledAt);
             var healthy = lagMs <= _options.MaxLag.TotalMilliseconds;
+            // How soon a new write may be expected there: the delay of the last write it replayed, or its lag if longer.
+            var expectedDelayMs = Math.Max(lagMs, _history.ReplayDelayMs(name, replay, sampledAt));
             return Track(previous, new ReplicaStatus(name, healthy, replay, lagMs, primaryLsn.BytesAfter(replay), sampledAt,
-                healthy ? null : $"lag {lagMs:F0} ms exceeds {_options.MaxLag.TotalMilliseconds:F0} ms"));
+                healthy ? null : $"lag {lagMs:F0} ms exceeds {_options.MaxLag.TotalMilliseconds:F0} ms", expectedDelayMs));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
         {
@@ -109,7 +111,7 @@ public sealed partial class ReplicaMonitorGrain(
         // A few missed probes keep the last known position: the reader's position check still guards every replica read.
         var healthy = previous is { Healthy: true } && failures < _options.FailuresBeforeUnhealthy;
         return Track(previous, new ReplicaStatus(name, healthy, previous?.ReplayLsn ?? Lsn.Zero, previous?.LagMs ?? 0,
-            previous?.LagBytes ?? 0, sampledAt, error));
+            previous?.LagBytes ?? 0, sampledAt, error, previous?.ReplayDelayMs ?? 0));
     }
 
     private ReplicaStatus Track(ReplicaStatus? previous, ReplicaStatus current)

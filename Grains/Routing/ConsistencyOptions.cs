@@ -10,9 +10,13 @@ public sealed class ConsistencyOptions
 
     public ConsistencyMode Mode { get; set; } = ConsistencyMode.Lsn;
 
-    /// <summary>Lsn mode: how long an own read may wait for a replica to replay the user's last write.</summary>
+    /// <summary>Lsn mode: how long a read may wait, on a replica, for it to replay the reader's floor; a read expected to wait longer goes to the primary at once.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
     public TimeSpan MaxReplicaWait { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Lsn mode: how much longer than its lag predicts a read may wait on a replica (the lag is sampled once a poll).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan ReplicaWaitMargin { get; set; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>The longest wait a read may ask for itself (<see cref="ReadRequest.MaxWait"/>), e.g. a background job.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]

@@ -8,5 +8,5 @@ namespace OrleansRaw.Grains.Routing;
 public sealed class ReadRouterGrain(SiloReplicaSnapshots snapshots, RoutingPolicy policy, TimeProvider clock) : Grain, IReadRouterGrain
 {
     public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
-        DecisionLoop.DecideAsync(policy, snapshots, clock, request, lastWrite: null, Lsn.Zero);
+        Task.FromResult(policy.Decide(request, ReaderState.None, snapshots.Current, clock.GetUtcNow()));
 }

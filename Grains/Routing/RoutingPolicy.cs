@@ -2,7 +2,8 @@ namespace OrleansRaw.Grains.Routing;
 
 /// <summary>
 /// Every routing rule in one place, free of I/O: given who reads whose data, what the reader last wrote and has
-/// already seen, and what the replicas have replayed, say where the read runs and why.
+/// already seen, and what the replicas have replayed, say where the read runs and why. It never waits: a read that
+/// needs a position a replica is about to replay is sent there with a bounded wait, and the wait happens on the replica.
 /// </summary>
 public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = null)
 {
@@ -12,59 +13,84 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
     public ConsistencyOptions Options => options;
 
     /// <param name="request">The read.</param>
-    /// <param name="lastWrite">The reader's last recorded write, or null.</param>
-    /// <param name="seen">The newest position the reader has been served (monotonic reads), or zero.</param>
+    /// <param name="reader">The reader's last write and what they have been served (<see cref="ReaderState.None"/> for no one).</param>
     /// <param name="snapshot">The latest replica snapshot this silo has.</param>
-    /// <param name="now">The current time (injected so tests control it).</param>
-    /// <param name="waited">How long this decision has already waited for newer snapshots.</param>
-    public PolicyResult Decide(ReadRequest request, WriteRecord? lastWrite, Lsn seen, ReplicaSnapshot snapshot, DateTimeOffset now, TimeSpan waited)
+    /// <param name="now">The current time on this silo's clock (injected so tests control it).</param>
+    public RoutingDecision Decide(ReadRequest request, ReaderState reader, ReplicaSnapshot snapshot, DateTimeOffset now)
     {
         if (request.Critical)
         {
-            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.Critical));
+            return RoutingDecision.Primary(RoutingReasons.Critical);
         }
 
         if (options.Mode == ConsistencyMode.AlwaysPrimary)
         {
-            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.AlwaysPrimary));
+            return RoutingDecision.Primary(RoutingReasons.AlwaysPrimary);
         }
 
         var healthy = snapshot.Replicas.Where(r => r.Healthy).ToList();
         if (healthy.Count == 0)
         {
-            return PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.ReplicasUnavailable));
+            return RoutingDecision.Primary(RoutingReasons.ReplicasUnavailable);
         }
 
         switch (options.Mode)
         {
             case ConsistencyMode.Eventual:
-                return PolicyResult.Final(RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
+                return RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual);
             case ConsistencyMode.Window:
-                return PolicyResult.Final(request.IsOwnRead
-                    ? DecideWindow(lastWrite, healthy, snapshot, now)
-                    : RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual));
+                return request.IsOwnRead
+                    ? DecideWindow(reader.LastWrite, healthy, snapshot, now)
+                    : RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual);
         }
 
-        // Lsn mode. A position the reader has seen (monotonic reads) or proved with a token is a floor for every read
-        // of theirs; their own last write is one more for reads of their own data.
-        var floor = Lsn.Max(options.MonotonicReads ? seen : Lsn.Zero, request.ClientLsn ?? Lsn.Zero);
+        // Lsn mode: the read must reflect a floor. A token is a position the client proved it saw (its time unknown,
+        // so taken as now). Own data: the reader's last write, and what their own reads were served (monotonic
+        // reads). Another user's data: what the reader's reads of others' data were served — never the primary
+        // position an own read happened to run at, which no replica may reach for a while. Shared data (a feed)
+        // holds both kinds, so its floor holds the reader's last write too.
+        var floor = request.ClientLsn is { } token ? new Known(token, now) : Known.Nothing;
+        var monotonic = options.MonotonicReads;
         if (request.IsOwnRead)
         {
-            return DecideAtLeast(Lsn.Max(floor, lastWrite?.Lsn ?? Lsn.Zero), healthy, MaxWait(request) - waited, RoutingReasons.OwnWriteReplicaCaughtUp);
+            floor = Known.Max(Known.Max(floor, reader.LastWrite), monotonic ? reader.SeenOwn : Known.Nothing);
+            return DecideAtLeast(floor, healthy, MaxWait(request), now, RoutingReasons.OwnWriteReplicaCaughtUp);
         }
 
-        return floor == Lsn.Zero
-            ? PolicyResult.Final(RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual))
-            : DecideAtLeast(floor, healthy, MaxWait(request) - waited, RoutingReasons.Eventual);
+        floor = Known.Max(floor, monotonic ? reader.SeenOthers : Known.Nothing);
+        if (request.OwnerId is null)
+        {
+            floor = Known.Max(floor, reader.LastWrite);
+        }
+
+        return floor.Lsn == Lsn.Zero
+            ? RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual)
+            : DecideAtLeast(floor, healthy, MaxWait(request), now, RoutingReasons.Eventual);
     }
 
     /// <summary>The grace period in force for Window mode, given the observed lag.</summary>
     public TimeSpan GracePeriod(ReplicaSnapshot snapshot) =>
         options.AutoGracePeriod ? TimeSpan.FromMilliseconds(snapshot.P99LagMs * 2 + 100) : _fixedGrace;
 
-    private RoutingDecision DecideWindow(WriteRecord? lastWrite, List<ReplicaStatus> healthy, ReplicaSnapshot snapshot, DateTimeOffset now)
+    /// <summary>
+    /// How long from <paramref name="now"/> until <paramref name="replica"/> replays <paramref name="required"/>, going by
+    /// the delay of the last write it replayed: zero when it has, or when the position is older than that lag.
+    /// </summary>
+    public static TimeSpan PredictedReplay(ReplicaStatus replica, Known required, DateTimeOffset now)
     {
-        if (lastWrite is not null && now - lastWrite.At < GracePeriod(snapshot))
+        if (replica.ReplayLsn >= required.Lsn)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var age = required.At == DateTimeOffset.MinValue ? TimeSpan.Zero : now - required.At;
+        var remaining = TimeSpan.FromMilliseconds(replica.ReplayDelayMs) - (age > TimeSpan.Zero ? age : TimeSpan.Zero);
+        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+
+    private RoutingDecision DecideWindow(Known lastWrite, List<ReplicaStatus> healthy, ReplicaSnapshot snapshot, DateTimeOffset now)
+    {
+        if (lastWrite.Lsn > Lsn.Zero && now - lastWrite.At < GracePeriod(snapshot))
         {
             return RoutingDecision.Primary(RoutingReasons.OwnWriteWindow);
         }
@@ -77,17 +103,27 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
     private TimeSpan MaxWait(ReadRequest request) =>
         request.MaxWait is { } wanted && wanted > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(wanted.Ticks, options.MaxRequestedWait.Ticks)) : options.MaxReplicaWait;
 
-    private PolicyResult DecideAtLeast(Lsn required, List<ReplicaStatus> healthy, TimeSpan remaining, string reason)
+    private RoutingDecision DecideAtLeast(Known required, List<ReplicaStatus> healthy, TimeSpan budget, DateTimeOffset now, string reason)
     {
-        var caughtUp = healthy.Where(r => r.ReplayLsn >= required).ToList();
+        var caughtUp = healthy.Where(r => r.ReplayLsn >= required.Lsn).ToList();
         if (caughtUp.Count > 0)
         {
-            return PolicyResult.Final(RoutingDecision.OnReplica(PickLeastLagged(caughtUp).Name, required, reason));
+            return RoutingDecision.OnReplica(PickLeastLagged(caughtUp).Name, required.Lsn, reason);
         }
 
-        return remaining > TimeSpan.Zero
-            ? PolicyResult.Wait(remaining)
-            : PolicyResult.Final(RoutingDecision.Primary(RoutingReasons.FallbackTimeout));
+        // None has replayed it as of the snapshot, which may be a poll old. The replica expected to replay it first
+        // is tried if that is expected within the budget; the check waits for it on the replica itself, so the read
+        // runs the moment the position is replayed. A wrong guess costs that bounded wait and one round trip, then
+        // the primary; it can never cost a stale read, because the check is what decides.
+        var best = healthy.Select(r => (Replica: r, Eta: PredictedReplay(r, required, now))).MinBy(c => c.Eta);
+        if (best.Eta > budget)
+        {
+            return RoutingDecision.Primary(RoutingReasons.ReplicasBehind);
+        }
+
+        var equals = healthy.Where(r => PredictedReplay(r, required, now) == best.Eta).ToList();
+        var wait = best.Eta + options.ReplicaWaitMargin;
+        return RoutingDecision.OnReplica(equals[_random.Next(equals.Count)].Name, required.Lsn, reason, wait < budget ? wait : budget);
     }
 
     // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every read.

@@ -1,58 +1,54 @@
-using OrleansRaw.Grains.Hosting;
 using OrleansRaw.Grains.Replicas;
 using OrleansRaw.Grains.Routing;
 
 namespace OrleansRaw.Grains.Users;
 
-/// <summary>Holds one user's last write, persisted so that it survives deactivation and the loss of its silo.</summary>
+/// <summary>
+/// Holds one user's last write and how far their reads reached. Nothing is stored outside this activation: an
+/// activation starts from the primary's current position, which is at or past every write the user ever committed
+/// and every position they were ever served, so losing an activation (a silo's death, idle deactivation) can only
+/// make the user's next reads more careful, never stale.
+/// </summary>
 public sealed class UserConsistencyGrain(
-    [PersistentState("consistency", StorageNames.Consistency)] IPersistentState<UserConsistencyState> state,
     SiloReplicaSnapshots snapshots,
+    PrimaryPosition primary,
     RoutingPolicy policy,
     TimeProvider clock) : Grain, IUserConsistencyGrain
 {
-    // Seen positions arrive with every read; saving each would cost a Redis write per read. They are saved with the
-    // next write and on deactivation, so a silo crash can only lose how far the user has *read*, never a write.
-    private Lsn _seen;
+    private ReaderState _reader = ReaderState.None;
+    private long _writes;
 
     // What this user's own reads proved about replicas: a replica that served them at P had replayed P, which the
-    // silo's snapshot may not show for another poll. Replay only moves forward, and every replica read is guarded
-    // anyway, so trusting these lets the next read go to that replica without waiting for a snapshot.
+    // silo's snapshot may not show for another poll. Replay only moves forward (a restarted replica may not: the
+    // reader's check catches that), so trusting these lets the next read go to that replica without a wait.
     private readonly Dictionary<string, Lsn> _provenReplay = [];
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _seen = state.State.Seen;
+        // Read in the activation, before any call is served: a write recorded in an earlier activation committed
+        // before it was recorded, so it lies at or before this position.
+        var floor = new Known(await primary.ReadAsync().WaitAsync(cancellationToken), clock.GetUtcNow());
+        _reader = new ReaderState(floor, floor, floor);
+    }
+
+    public Task RecordWriteAsync(WriteRecord write)
+    {
+        // Requests of one user can commit in one order and arrive here in another: keep the latest position. Its time
+        // is this silo's, so the policy never compares two machines' clocks.
+        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Lsn, clock.GetUtcNow())) };
+        _writes++;
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        if (_seen > state.State.Seen && state.RecordExists)
-        {
-            state.State.Seen = _seen;
-            await state.WriteStateAsync(cancellationToken);
-        }
-    }
-
-    public async Task RecordWriteAsync(WriteRecord write)
-    {
-        // Requests of one user can commit in one order and arrive here in another: keep the latest of each.
-        var last = state.State.LastWrite;
-        state.State.LastWrite = last is null
-            ? write
-            : new WriteRecord(Lsn.Max(last.Lsn, write.Lsn), write.At > last.At ? write.At : last.At);
-        state.State.Writes++;
-        state.State.Seen = Lsn.Max(_seen, state.State.Seen);
-        await state.WriteStateAsync();
-    }
-
     public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
-        DecisionLoop.DecideAsync(policy, snapshots, clock, request, state.State.LastWrite, _seen, WithProvenReplay);
+        Task.FromResult(policy.Decide(request, _reader, WithProvenReplay(snapshots.Current), clock.GetUtcNow()));
 
-    public Task NoteSeenAsync(Lsn servedAt, string? replica)
+    public Task NoteSeenAsync(Lsn servedAt, string? replica, bool ownData)
     {
-        _seen = Lsn.Max(_seen, servedAt);
+        var seen = new Known(servedAt, clock.GetUtcNow());
+        _reader = ownData
+            ? _reader with { SeenOwn = Known.Max(_reader.SeenOwn, seen) }
+            : _reader with { SeenOthers = Known.Max(_reader.SeenOthers, seen) };
         if (replica is not null)
         {
             _provenReplay[replica] = Lsn.Max(_provenReplay.GetValueOrDefault(replica), servedAt);
@@ -60,6 +56,10 @@ public sealed class UserConsistencyGrain(
 
         return Task.CompletedTask;
     }
+
+    public Task<UserConsistencyView> GetViewAsync() =>
+        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Lsn, _reader.LastWrite.At), _writes,
+            RuntimeIdentity, Lsn.Max(_reader.SeenOwn.Lsn, _reader.SeenOthers.Lsn)));
 
     private ReplicaSnapshot WithProvenReplay(ReplicaSnapshot snapshot)
     {
@@ -75,7 +75,4 @@ public sealed class UserConsistencyGrain(
                 : r)],
         };
     }
-
-    public Task<UserConsistencyView> GetViewAsync() =>
-        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), state.State.LastWrite, state.State.Writes, RuntimeIdentity, _seen));
 }

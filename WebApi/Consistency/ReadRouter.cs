@@ -13,15 +13,15 @@ public sealed partial class ReadRouter(
 {
     public async Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken)
     {
+        // A critical read goes to the primary whatever the grains know: no need to ask them.
+        if (request.Critical)
+        {
+            return RoutingDecision.Primary(RoutingReasons.Critical);
+        }
+
         var started = clock.GetTimestamp();
         var decision = await AskAsync(request, cancellationToken);
         instruments.DecisionTaken(decision, request.IsOwnRead, clock.GetElapsedTime(started));
-        if (decision.Reason == RoutingReasons.FallbackTimeout)
-        {
-            // Expected under lag and counted by the metrics: a line per read only at Debug.
-            LogFallbackTimeout(logger, request.ReaderId, decision.Waited.TotalMilliseconds);
-        }
-
         return decision;
     }
 
@@ -43,7 +43,7 @@ public sealed partial class ReadRouter(
     }
 
     /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
-    public void NoteServed(long readerId, Lsn servedAt, string? replica)
+    public void NoteServed(long readerId, Lsn servedAt, string? replica, bool ownData)
     {
         if (!options.Value.MonotonicReads)
         {
@@ -52,7 +52,7 @@ public sealed partial class ReadRouter(
 
         try
         {
-            _ = grains.GetGrain<IUserConsistencyGrain>(readerId).NoteSeenAsync(servedAt, replica);
+            _ = grains.GetGrain<IUserConsistencyGrain>(readerId).NoteSeenAsync(servedAt, replica, ownData);
         }
         catch (Exception ex)
         {
@@ -65,7 +65,4 @@ public sealed partial class ReadRouter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing decision unavailable for user {UserId}, reading the primary: {ErrorType} {Error}")]
     private static partial void LogDecisionUnavailable(ILogger logger, long? userId, string errorType, string error);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "No replica replayed the last write of user {UserId} within {WaitedMs:F0} ms; reading the primary")]
-    private static partial void LogFallbackTimeout(ILogger logger, long? userId, double waitedMs);
 }

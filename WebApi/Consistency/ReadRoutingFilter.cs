@@ -31,7 +31,7 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
         if (reader is { } userId && db.ServedAt > Lsn.Zero)
         {
             var router = http.RequestServices.GetRequiredService<ReadRouter>();
-            router.NoteServed(userId, db.ServedAt, db.ServedBy);
+            router.NoteServed(userId, db.ServedAt, db.ServedBy, request.IsOwnRead);
             http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>()
                 .Issue(userId, Lsn.Max(db.ServedAt, clientLsn ?? Lsn.Zero));
         }

@@ -9,11 +9,15 @@ namespace OrleansRaw.WebApi.Consistency;
 /// The request's database: reads run where the endpoint's routing decision says, behind a position check; writes run
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
-public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, ILogger<RoutedDatabase> logger)
+public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
     // passed, so it contains everything up to the required position. Inside one statement the check could miss.
     private const string GuardSql = "SELECT COALESCE(pg_last_wal_replay_lsn() >= @orleansraw_required_lsn::pg_lsn, false)";
+
+    // The same check, waiting on the replica (in 1 ms steps, up to the decision's budget) for the position to be
+    // replayed: the read runs the moment it is, with no monitor poll in between (migration 0003).
+    private const string WaitingGuardSql = "SELECT orleansraw_wait_replay(@orleansraw_required_lsn::pg_lsn, @orleansraw_wait_ms)";
 
     // After the read, in the same round trip: a position at or past the read's snapshot, so a later read required to
     // be at or past it cannot show less than this one did (monotonic reads). Free but for a few bytes.
@@ -35,16 +39,14 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     /// <summary>The replica the last read ran on, or null for the primary.</summary>
     public string? ServedBy { get; private set; }
 
-    /// <summary>True once a write committed on the primary during this request.</summary>
+    /// <summary>
+    /// True once a write started on the primary during this request. Set before the write is sent: a write may commit
+    /// and its request still fail (a client that hangs up, a later statement that throws), and it must count all the same.
+    /// </summary>
     public bool Wrote { get; private set; }
 
-    /// <summary>Jobs this request's write enqueued; they receive the write's consistency token once it is recorded.</summary>
-    public IReadOnlyList<long> HandedOffJobs => _handedOff;
-
-    private readonly List<long> _handedOff = [];
-
-    /// <summary>Hands this request's write to a queued job: the job will read as of this write, however lagged the replicas.</summary>
-    public void HandOff(long jobId) => _handedOff.Add(jobId);
+    /// <summary>The primary's position read right after this request's write committed, when it could be read in the same round trip.</summary>
+    public Lsn? WrittenThrough { get; private set; }
 
     public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
@@ -55,7 +57,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         {
             try
             {
-                var rows = await QueryReplicaAsync<T>(replica, decision.RequiredLsn, sql, parameters, cancellationToken);
+                var rows = await QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken);
                 if (rows is not null)
                 {
                     ServedBy = name;
@@ -87,28 +89,56 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
         (await QueryAsync<T>(sql, parameters, cancellationToken)).SingleOrDefault();
 
-    /// <summary>Runs a write on the primary; it must have committed when <paramref name="write"/> returns.</summary>
-    public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one writing statement that returns rows (<c>RETURNING</c>) on the primary, in its own transaction, and reads
+    /// the position after its commit — all in one round trip. The position statement follows <c>COMMIT</c>, so it runs
+    /// in a transaction of its own, after the commit record was inserted.
+    /// </summary>
+    public async Task<List<T>> WriteAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
-        var result = await write(connection);
         Wrote = true;
-        return result;
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            "BEGIN;\n" + sql + ";\nCOMMIT;\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
+        var rows = (await results.ReadAsync<T>()).AsList();
+        WrittenThrough = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+        return rows;
     }
 
-    private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, Lsn required, string sql, object? parameters, CancellationToken cancellationToken)
+    /// <summary>Runs a write of several steps on the primary; whatever it commits is tracked, even if it then throws.</summary>
+    public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
+    {
+        Wrote = true;
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        return await write(connection);
+    }
+
+    private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)
     {
         await using var connection = await replica.OpenConnectionAsync(cancellationToken);
-        var guarded = required != Lsn.Zero;
+        var guarded = decision.RequiredLsn != Lsn.Zero;
+        var waits = guarded && decision.MaxWait > TimeSpan.Zero;
         var batch = new DynamicParameters(parameters);
         if (guarded)
         {
-            batch.Add("orleansraw_required_lsn", required.ToString());
+            batch.Add("orleansraw_required_lsn", decision.RequiredLsn.ToString());
         }
 
+        if (waits)
+        {
+            batch.Add("orleansraw_wait_ms", (int)Math.Ceiling(decision.MaxWait.TotalMilliseconds));
+        }
+
+        var started = clock.GetTimestamp();
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-            (guarded ? GuardSql + ";\n" : "") + sql + ";\n" + ReplicaPositionSql, batch, cancellationToken: cancellationToken));
-        if (guarded && !await results.ReadSingleAsync<bool>())
+            (waits ? WaitingGuardSql + ";\n" : guarded ? GuardSql + ";\n" : "") + sql + ";\n" + ReplicaPositionSql, batch, cancellationToken: cancellationToken));
+        var replayed = !guarded || await results.ReadSingleAsync<bool>();
+        if (waits)
+        {
+            instruments.ReplicaWaited(clock.GetElapsedTime(started), replayed);
+        }
+
+        if (!replayed)
         {
             return null;
         }
@@ -139,7 +169,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
     // The decisions that send a read to the primary only because no replica could serve it safely in time.
     private static bool IsFallback(string reason) =>
-        reason is RoutingReasons.FallbackTimeout or RoutingReasons.ReplicasUnavailable or RoutingReasons.DecisionUnavailable;
+        reason is RoutingReasons.ReplicasBehind or RoutingReasons.ReplicasUnavailable or RoutingReasons.DecisionUnavailable;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Guard fallback: replica {Replica} had not replayed {Lsn} at read time; read the primary instead")]
     private static partial void LogGuardFallback(ILogger logger, string replica, string lsn);

@@ -6,27 +6,40 @@ using OrleansRaw.WebApi.Data;
 namespace OrleansRaw.WebApi.Consistency;
 
 /// <summary>
-/// After a declared write committed: read the primary's WAL position in a new statement, record it in the user's grain
-/// (durably, retrying through a silo failover), and hand the client a consistency token. Only then does the response leave.
+/// After a declared write: take the primary's position after the commit, record it in the user's grain (retrying
+/// through a silo failover), and hand the client a consistency token. Only then does the response leave. A write that
+/// may have committed is recorded even when the handler fails or the client hangs up: recording runs on its own
+/// deadline, never on the request's.
 /// </summary>
 internal static partial class WriteTrackingFilter
 {
+    private static readonly TimeSpan FailedWriteDeadline = TimeSpan.FromSeconds(2);
+
     public static EndpointFilterDelegate Wrap(EndpointFilterDelegate next) => async context =>
     {
-        var result = await next(context);
         var http = context.HttpContext;
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception ex) when (db.Wrote && CurrentUser.Id(http.User) is not null)
+        {
+            // A client that hung up gets the whole recording deadline; a database error gets a short one, so an
+            // unreachable primary still answers 503 promptly (then the write most likely did not commit).
+            var aborted = ex is OperationCanceledException || http.RequestAborted.IsCancellationRequested;
+            await TrackAsync(http, db, CurrentUser.Id(http.User)!.Value, aborted ? null : FailedWriteDeadline);
+            throw;
+        }
+
         if (!db.Wrote || CurrentUser.Id(http.User) is not { } userId)
         {
             return result;
         }
 
-        var services = http.RequestServices;
-        var lsn = await ReadWrittenEndAsync(services.GetRequiredService<DataSources>(), http.RequestAborted);
-        var write = new WriteRecord(lsn, services.GetRequiredService<TimeProvider>().GetUtcNow());
-        var recorded = await RecordAsync(services, userId, write);
-        services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(recorded);
-        if (!recorded)
+        var lsn = await TrackAsync(http, db, userId, null);
+        if (lsn is null)
         {
             http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
@@ -34,15 +47,36 @@ internal static partial class WriteTrackingFilter
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Write recorded partially");
         }
 
-        var token = services.GetRequiredService<ConsistencyTokens>().Issue(userId, lsn);
-        http.Response.Headers[ConsistencyHeaders.Token] = token;
-        if (db.HandedOffJobs.Count > 0)
-        {
-            await AttachTokenAsync(services.GetRequiredService<DataSources>(), db.HandedOffJobs, token, http.RequestAborted);
-        }
-
+        http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>().Issue(userId, lsn.Value);
         return result;
     };
+
+    /// <summary>Records the request's write in the user's grain; the position recorded, or null when it could not be.</summary>
+    private static async Task<Lsn?> TrackAsync(HttpContext http, RoutedDatabase db, long userId, TimeSpan? limit)
+    {
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<IOptions<ConsistencyApiOptions>>().Value;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WriteTrackingFilter));
+        var clock = services.GetRequiredService<TimeProvider>();
+        using var deadline = new CancellationTokenSource(limit ?? options.RecordWriteTimeout, clock);
+        Lsn lsn;
+        try
+        {
+            // The position read with the write when the batch completed; otherwise one read now, which is past the
+            // commit whenever the commit happened.
+            lsn = db.WrittenThrough ?? await ReadWrittenEndAsync(services.GetRequiredService<DataSources>(), deadline.Token);
+        }
+        catch (Exception ex)
+        {
+            LogPositionUnavailable(logger, userId, ex.Message);
+            services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(false);
+            return null;
+        }
+
+        var recorded = await RecordAsync(services, userId, new WriteRecord(lsn, clock.GetUtcNow()), options, logger, clock);
+        services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(recorded);
+        return recorded ? lsn : null;
+    }
 
     // After COMMIT, in a statement of its own: a position read inside the transaction could precede its commit record.
     private static async Task<Lsn> ReadWrittenEndAsync(DataSources sources, CancellationToken cancellationToken)
@@ -53,20 +87,9 @@ internal static partial class WriteTrackingFilter
         return Lsn.Parse(text!).ToWrittenEnd();
     }
 
-    // A job enqueued without its token (the API died just here) is still processed, after a delay, from the primary.
-    private static async Task AttachTokenAsync(DataSources sources, IReadOnlyList<long> jobs, string token, CancellationToken cancellationToken)
-    {
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE jobs SET consistency_token = @token WHERE id = ANY(@jobs)", new { token, jobs = jobs.ToArray() }, cancellationToken: cancellationToken));
-    }
-
-    private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write)
+    private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write, ConsistencyApiOptions options, ILogger logger, TimeProvider clock)
     {
         var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IUserConsistencyGrain>(userId);
-        var options = services.GetRequiredService<IOptions<ConsistencyApiOptions>>().Value;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WriteTrackingFilter));
-        var clock = services.GetRequiredService<TimeProvider>();
         var started = clock.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -94,4 +117,7 @@ internal static partial class WriteTrackingFilter
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Write of user {UserId} at {Lsn} committed but could not be recorded: {Error}")]
     private static partial void LogRecordFailed(ILogger logger, long userId, string lsn, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Write of user {UserId} may have committed but the primary's position could not be read: {Error}")]
+    private static partial void LogPositionUnavailable(ILogger logger, long userId, string error);
 }

@@ -59,9 +59,9 @@ public static class CartApi
     private static async Task<NoContent> RemoveItem(long productId, HttpContext http, RoutedDatabase db, CancellationToken cancellationToken)
     {
         var userId = CurrentUser.RequiredId(http.User);
-        await db.WriteAsync(connection => connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM cart_items WHERE user_id = @userId AND product_id = @productId",
-            new { userId, productId }, cancellationToken: cancellationToken)), cancellationToken);
+        await db.WriteAsync<long>(
+            "DELETE FROM cart_items WHERE user_id = @userId AND product_id = @productId RETURNING product_id",
+            new { userId, productId }, cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -28,8 +28,6 @@ public static class PostsApi
 
     public sealed record Post(long Id, long UserId, string Content, DateTime CreatedAt);
 
-    private sealed record CreatedPost(long Id, long UserId, string Content, DateTime CreatedAt, long JobId);
-
     internal static long? OwnerFromRoute(HttpContext context) =>
         long.TryParse(context.Request.RouteValues["userId"]?.ToString(), out var id) ? id : null;
 
@@ -42,16 +40,14 @@ public static class PostsApi
         }
 
         var userId = CurrentUser.RequiredId(http.User);
-        // The post and its "post created" job commit together; the job gets the write's token once it is recorded.
-        var created = await db.WriteAsync(connection => connection.QuerySingleAsync<CreatedPost>(new CommandDefinition(
+        // The post and its "post created" job commit together; the worker reads as of the job, so nothing is handed over.
+        var post = (await db.WriteAsync<Post>(
             $"""
             WITH post AS (INSERT INTO posts (user_id, content) VALUES (@userId, @content) RETURNING *),
-                 job AS (INSERT INTO jobs (kind, user_id, subject_id) SELECT @kind, user_id, id FROM post RETURNING id)
-            SELECT {Columns}, (SELECT id FROM job) AS JobId FROM post
+                 job AS (INSERT INTO jobs (kind, user_id, subject_id) SELECT @kind, user_id, id FROM post)
+            SELECT {Columns} FROM post
             """,
-            new { userId, content = request.Content, kind = Jobs.PostStatsWorker.PostCreated }, cancellationToken: cancellationToken)), cancellationToken);
-        db.HandOff(created.JobId);
-        var post = new Post(created.Id, created.UserId, created.Content, created.CreatedAt);
+            new { userId, content = request.Content, kind = Jobs.PostStatsWorker.PostCreated }, cancellationToken)).Single();
         return TypedResults.Created($"/api/posts/{post.Id}", post);
     }
 

@@ -31,13 +31,13 @@ public static class ProfileApi
         }
 
         var userId = CurrentUser.RequiredId(http.User);
-        var profile = await db.WriteAsync(connection => connection.QuerySingleAsync<Profile>(new CommandDefinition(
+        var profile = (await db.WriteAsync<Profile>(
             $"""
             INSERT INTO users (id, name, bio, updated_at) VALUES (@userId, @name, @bio, now())
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, bio = excluded.bio, updated_at = excluded.updated_at
             RETURNING {Columns}
             """,
-            new { userId, name = request.Name, bio = request.Bio ?? "" }, cancellationToken: cancellationToken)), cancellationToken);
+            new { userId, name = request.Name, bio = request.Bio ?? "" }, cancellationToken)).Single();
         return TypedResults.Ok(profile);
     }
 

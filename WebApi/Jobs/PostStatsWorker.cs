@@ -8,19 +8,20 @@ namespace OrleansRaw.WebApi.Jobs;
 
 /// <summary>
 /// Keeps <c>user_stats.post_count</c> from the <c>jobs</c> queue. It is not the user, so it has no grain to consult:
-/// it reads the triggering post through the write's consistency token (the causal hand-off), so its read is never
-/// older than the write however far the replicas lag. Any number of API processes may run it (SKIP LOCKED).
+/// it claims jobs on the primary together with the primary's position, which is past every claimed job's commit (a row
+/// is visible only once its commit record is in the WAL), and reads the triggering post as of that position — never
+/// older than the write however far the replicas lag (the causal hand-off, with nothing handed over). Any number of
+/// API processes may run it (SKIP LOCKED).
 /// </summary>
 public sealed partial class PostStatsWorker(
     DataSources sources,
     IServiceScopeFactory scopes,
-    ConsistencyTokens tokens,
     IOptions<WorkerOptions> options,
     ILogger<PostStatsWorker> logger) : BackgroundService
 {
     public const string PostCreated = "post-created";
 
-    private sealed record Job(long Id, long UserId, long SubjectId, string? ConsistencyToken);
+    private sealed record Job(long Id, long UserId, long SubjectId, string ClaimedAt);
 
     private sealed record Outcome(long JobId, long UserId, bool SawSubject, long PostCount, string Source);
 
@@ -57,14 +58,13 @@ public sealed partial class PostStatsWorker(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var jobs = (await connection.QueryAsync<Job>(new CommandDefinition(
             """
-            SELECT id AS Id, user_id AS UserId, subject_id AS SubjectId, consistency_token AS ConsistencyToken
+            SELECT id AS Id, user_id AS UserId, subject_id AS SubjectId, pg_current_wal_insert_lsn()::text AS ClaimedAt
             FROM jobs
             WHERE processed_at IS NULL AND kind = @kind
-              AND (consistency_token IS NOT NULL OR created_at < now() - @grace)
             ORDER BY id LIMIT @limit
             FOR UPDATE SKIP LOCKED
             """,
-            new { kind = PostCreated, grace = settings.TokenGracePeriod, limit = settings.BatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
+            new { kind = PostCreated, limit = settings.BatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
         if (jobs.Count == 0)
         {
             return 0;
@@ -92,15 +92,11 @@ public sealed partial class PostStatsWorker(
         var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
         var router = scope.ServiceProvider.GetRequiredService<ReadRouter>();
 
-        // No reader: the worker is not the user. Its only proof of the write is the token the write handed it.
+        // No reader: the worker is not the user. The position it claimed the job at is its proof of the write.
         var request = new ReadRequest(ReaderId: null, OwnerId: job.UserId, MaxWait: options.Value.MaxReplicaWait);
-        if (job.ConsistencyToken is null)
+        if (options.Value.ReadAsOfClaim)
         {
-            request = request with { Critical = true };
-        }
-        else if (options.Value.UseConsistencyToken && tokens.TryRead(job.ConsistencyToken, job.UserId, out var lsn, out _))
-        {
-            request = request with { ClientLsn = lsn };
+            request = request with { ClientLsn = Lsn.Parse(job.ClaimedAt).ToWrittenEnd() };
         }
 
         db.Decision = await router.DecideAsync(request, cancellationToken);

@@ -15,14 +15,10 @@ public sealed class WorkerOptions
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 50;
 
-    /// <summary>Read the triggering data as of the write's token. Off only to show what goes wrong without it.</summary>
-    public bool UseConsistencyToken { get; set; } = true;
+    /// <summary>Read the triggering data as of the position the job was claimed at. Off only to show what goes wrong without it.</summary>
+    public bool ReadAsOfClaim { get; set; } = true;
 
     /// <summary>How long a job's read may wait for a replica to replay its write before reading the primary.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
     public TimeSpan MaxReplicaWait { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>A job whose token never arrived (its API died between commit and hand-off) is processed from the primary after this.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
-    public TimeSpan TokenGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -51,13 +51,13 @@ public sealed class ApiInstruments
         var meter = meters.Create(MeterName);
         _reads = meter.CreateCounter<long>("orleansraw.reads", "{read}", "Reads run, by where they ran and why.");
         _fallbacks = meter.CreateCounter<long>("orleansraw.read.fallbacks", "{read}",
-            "Reads sent to the primary because no replica could serve them safely: guard-fallback (a near miss), fallback-timeout, replicas-unavailable, decision-unavailable.");
+            "Reads sent to the primary because no replica could serve them safely: guard-fallback (the replica had not replayed in time), replicas-behind, replicas-unavailable, decision-unavailable.");
         _writes = meter.CreateCounter<long>("orleansraw.writes", "{write}", "Committed writes, by whether their position was recorded.");
         _rateLimited = meter.CreateCounter<long>("orleansraw.requests.rate_limited", "{request}", "Requests refused by a rate limit.");
         _decisionDuration = meter.CreateHistogram("orleansraw.routing.decision.duration", "s",
             "Time to obtain a read's routing decision from the grains.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _replicaWait = meter.CreateHistogram("orleansraw.routing.replica_wait.duration", "s",
-            "Time an own read waited for a replica to replay the reader's last write (0 when one already had).",
+            "Time a replica read that was allowed to wait for the reader's position took, wait and read together, by whether the position was replayed in time.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
         meter.CreateObservableGauge("orleansraw.replica.lag.time", () => Replicas(snapshots, r => r.LagMs), "ms",
@@ -81,14 +81,12 @@ public sealed class ApiInstruments
     public void ReadFellBack(string reason, string? replica) =>
         _fallbacks.Add(1, new(Tags.Reason, reason), new(Tags.Replica, replica ?? "none"));
 
-    public void DecisionTaken(RoutingDecision decision, bool ownRead, TimeSpan elapsed)
-    {
+    public void DecisionTaken(RoutingDecision decision, bool ownRead, TimeSpan elapsed) =>
         _decisionDuration.Record(elapsed.TotalSeconds, new(Tags.Reason, decision.Reason), new(Tags.Kind, ownRead ? "own" : "other"));
-        if (ownRead)
-        {
-            _replicaWait.Record(decision.Waited.TotalSeconds, new KeyValuePair<string, object?>(Tags.Reason, decision.Reason));
-        }
-    }
+
+    /// <summary>A guarded replica read that was allowed to wait for replay took <paramref name="elapsed"/>, wait and read together.</summary>
+    public void ReplicaWaited(TimeSpan elapsed, bool replayed) =>
+        _replicaWait.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(Tags.Outcome, replayed ? "replayed" : "timed-out"));
 
     public void WriteCompleted(bool recorded) => _writes.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, recorded ? "recorded" : "unrecorded"));
 

@@ -73,11 +73,6 @@ public sealed class Deployment : IAsyncDisposable
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddRedisGrainStorage(StorageNames.Consistency, options => options.Configure<IServiceProvider>((o, services) =>
-            {
-                o.ConfigurationOptions = ConfigurationOptions.Parse(TestServices.Redis);
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
-            }));
             silo.AddOrleansRawGrains(configuration);
             silo.AddDashboard(); // as the Silo host does, so the API's /dashboard has silos reporting to it
         });

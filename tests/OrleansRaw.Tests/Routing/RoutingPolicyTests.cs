@@ -14,8 +14,8 @@ public sealed class RoutingPolicyTests
     private static RoutingPolicy Policy(ConsistencyMode mode = ConsistencyMode.Lsn, string grace = "00:00:05", int maxWaitMs = 100) =>
         new(new ConsistencyOptions { Mode = mode, GracePeriod = grace, MaxReplicaWait = TimeSpan.FromMilliseconds(maxWaitMs) }, new Random(1));
 
-    private static ReplicaStatus Replica(string name, string replay, bool healthy = true, long lagBytes = 0) =>
-        new(name, healthy, Lsn.Parse(replay), 0, lagBytes, Now);
+    private static ReplicaStatus Replica(string name, string replay, bool healthy = true, long lagBytes = 0, double delayMs = 0) =>
+        new(name, healthy, Lsn.Parse(replay), 0, lagBytes, Now, ReplayDelayMs: delayMs);
 
     private static ReplicaSnapshot Snapshot(double p99 = 0, params ReplicaStatus[] replicas) =>
         new(1, Written, Now, [.. replicas], p99);
@@ -24,13 +24,15 @@ public sealed class RoutingPolicyTests
     private static readonly ReplicaSnapshot OneBehind = Snapshot(0, Replica("replica-1", "0/2FFFFFF", lagBytes: 1), Replica("replica-2", "0/3000000"));
     private static readonly ReplicaSnapshot BothBehind = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9), Replica("replica-2", "0/2FFFFFF", lagBytes: 1));
     private static readonly ReplicaSnapshot NoneHealthy = Snapshot(0, Replica("replica-1", "0/3000000", healthy: false), Replica("replica-2", "0/3000000", healthy: false));
-    private static readonly WriteRecord MyWrite = new(Written, Now.AddMilliseconds(-10));
+    private static readonly Known MyWrite = new(Written, Now.AddMilliseconds(-10));
 
-    private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, WriteRecord? lastWrite = null, DateTimeOffset? now = null, int waitedMs = 0, Lsn seen = default)
-    {
-        var result = policy.Decide(request, lastWrite, seen, snapshot, now ?? Now, TimeSpan.FromMilliseconds(waitedMs));
-        return result.Decision ?? throw new Xunit.Sdk.XunitException($"expected a decision, got a wait of {result.WaitFor}");
-    }
+    private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, Known? lastWrite = null, DateTimeOffset? now = null,
+        Lsn seen = default, Lsn seenOwn = default) =>
+        policy.Decide(request, new ReaderState(lastWrite ?? Known.Nothing, new Known(seenOwn, Now), new Known(seen, Now)), snapshot, now ?? Now);
+
+    // Both behind the write, one expected to replay it within 30 ms, the other in 400 ms (replay delays 40 and 410 ms, write 10 ms old).
+    private static readonly ReplicaSnapshot BothBehindOneClose = Snapshot(0,
+        Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 410), Replica("replica-2", "0/2FFFFFF", lagBytes: 1, delayMs: 40));
 
     [Theory]
     [InlineData(ConsistencyMode.Lsn)]
@@ -140,26 +142,61 @@ public sealed class RoutingPolicyTests
     }
 
     [Fact]
-    public void Lsn_OwnRead_WaitsWhileNoReplicaCaughtUp_ThenFallsBackToPrimary()
+    public void Lsn_OwnRead_NoReplicaCaughtUp_GoesToTheOneExpectedFirst_WaitingThereAtMostTheBudget()
     {
         var policy = Policy(maxWaitMs: 100);
-        var first = policy.Decide(new ReadRequest(Me, Me), MyWrite, Lsn.Zero, BothBehind, Now, TimeSpan.Zero);
-        Assert.Null(first.Decision);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), first.WaitFor);
-
-        var later = policy.Decide(new ReadRequest(Me, Me), MyWrite, Lsn.Zero, BothBehind, Now, TimeSpan.FromMilliseconds(60));
-        Assert.Equal(TimeSpan.FromMilliseconds(40), later.WaitFor);
-
-        var timedOut = Decide(policy, new ReadRequest(Me, Me), BothBehind, MyWrite, waitedMs: 100);
-        Assert.True(timedOut.UsePrimary);
-        Assert.Equal(RoutingReasons.FallbackTimeout, timedOut.Reason);
+        for (var i = 0; i < 20; i++)
+        {
+            var decision = Decide(policy, new ReadRequest(Me, Me), BothBehindOneClose, MyWrite);
+            Assert.Equal("replica-2", decision.Replica);
+            Assert.Equal(Written, decision.RequiredLsn);
+            // 30 ms predicted + the 25 ms margin.
+            Assert.Equal(TimeSpan.FromMilliseconds(55), decision.MaxWait);
+        }
     }
 
     [Fact]
-    public void Lsn_WithZeroWaitBudget_FallsBackAtOnce()
+    public void Lsn_OwnRead_WhenNoReplicaCanReplayTheWriteWithinTheBudget_GoesToThePrimaryAtOnce()
     {
-        var decision = Decide(Policy(maxWaitMs: 0), new ReadRequest(Me, Me), BothBehind, MyWrite);
-        Assert.Equal(RoutingReasons.FallbackTimeout, decision.Reason);
+        var laggy = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 350), Replica("replica-2", "0/2FFFFFF", lagBytes: 1, delayMs: 350));
+        var decision = Decide(Policy(maxWaitMs: 100), new ReadRequest(Me, Me), laggy, MyWrite);
+        Assert.True(decision.UsePrimary);
+        Assert.Equal(RoutingReasons.ReplicasBehind, decision.Reason);
+
+        // The same write, 260 ms later: 90 ms to go, within the budget; the wait is capped by the budget.
+        var later = Decide(Policy(maxWaitMs: 100), new ReadRequest(Me, Me), laggy, MyWrite, now: Now.AddMilliseconds(260));
+        Assert.False(later.UsePrimary);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), later.MaxWait);
+    }
+
+    [Fact]
+    public void Lsn_OwnRead_OnALevelReplicaWithNoLagHistory_TriesItWithTheMarginOnly()
+    {
+        // A write the snapshot (a poll old) does not show yet, on replicas that have shown no lag: replay is expected
+        // at once, so the read goes there and may wait only the margin before the primary.
+        var level = Snapshot(0, Replica("replica-1", "0/2FFFFFF"), Replica("replica-2", "0/2FFFFFF"));
+        var decision = Decide(Policy(), new ReadRequest(Me, Me), level, MyWrite);
+        Assert.False(decision.UsePrimary);
+        Assert.Equal(Written, decision.RequiredLsn);
+        Assert.Equal(TimeSpan.FromMilliseconds(25), decision.MaxWait);
+    }
+
+    [Fact]
+    public void Lsn_WithZeroWaitBudget_ReadsThePrimaryUnlessAReplicaIsExpectedToHaveTheWriteAlready()
+    {
+        var decision = Decide(Policy(maxWaitMs: 0), new ReadRequest(Me, Me), BothBehindOneClose, MyWrite);
+        Assert.Equal(RoutingReasons.ReplicasBehind, decision.Reason);
+    }
+
+    [Fact]
+    public void PredictedReplay_CountsTheWritesAge_AndIsZeroOnceReplayed()
+    {
+        var replica = Replica("replica-1", "0/2000000", delayMs: 300);
+        Assert.Equal(TimeSpan.FromMilliseconds(290), RoutingPolicy.PredictedReplay(replica, MyWrite, Now));
+        Assert.Equal(TimeSpan.Zero, RoutingPolicy.PredictedReplay(replica, MyWrite, Now.AddSeconds(1)));
+        Assert.Equal(TimeSpan.Zero, RoutingPolicy.PredictedReplay(replica with { ReplayLsn = Written }, MyWrite, Now));
+        // A position whose time is unknown is taken as new.
+        Assert.Equal(TimeSpan.FromMilliseconds(300), RoutingPolicy.PredictedReplay(replica, new Known(Written, DateTimeOffset.MinValue), Now));
     }
 
     [Fact]
@@ -174,7 +211,7 @@ public sealed class RoutingPolicyTests
     [Fact]
     public void Window_OwnReadInsideGracePeriod_GoesToPrimary()
     {
-        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothCaughtUp, new WriteRecord(Written, Now.AddSeconds(-4.9)));
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothCaughtUp, new Known(Written, Now.AddSeconds(-4.9)));
         Assert.True(decision.UsePrimary);
         Assert.Equal(RoutingReasons.OwnWriteWindow, decision.Reason);
     }
@@ -182,7 +219,7 @@ public sealed class RoutingPolicyTests
     [Fact]
     public void Window_OwnReadAfterGracePeriod_GoesToAnyReplica_Unchecked()
     {
-        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothBehind, new WriteRecord(Written, Now.AddSeconds(-5)));
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothBehind, new Known(Written, Now.AddSeconds(-5)));
         Assert.False(decision.UsePrimary);
         Assert.Equal(Lsn.Zero, decision.RequiredLsn);
         Assert.Equal(RoutingReasons.OwnWriteWindowPassed, decision.Reason);
@@ -195,7 +232,7 @@ public sealed class RoutingPolicyTests
         var laggy = Snapshot(400, Replica("replica-1", "0/3000000"));
         Assert.Equal(TimeSpan.FromMilliseconds(900), policy.GracePeriod(laggy));
 
-        var write = new WriteRecord(Written, Now.AddMilliseconds(-850));
+        var write = new Known(Written, Now.AddMilliseconds(-850));
         Assert.True(Decide(policy, new ReadRequest(Me, Me), laggy, write).UsePrimary);
         Assert.False(Decide(policy, new ReadRequest(Me, Me), laggy, write, now: Now.AddMilliseconds(60)).UsePrimary);
     }
@@ -220,13 +257,30 @@ public sealed class RoutingPolicyTests
     }
 
     [Fact]
-    public void MonotonicReads_WhenNoReplicaReachedWhatTheReaderSaw_WaitsThenReadsThePrimary()
+    public void MonotonicReads_WhenNoReplicaCanReachWhatTheReaderSawInTime_ReadsThePrimary()
     {
-        var policy = Policy();
-        Assert.Null(policy.Decide(new ReadRequest(Me, Someone), null, Written, BothBehind, Now, TimeSpan.Zero).Decision);
-        var decision = Decide(policy, new ReadRequest(Me, Someone), BothBehind, waitedMs: 100, seen: Written);
+        var laggy = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 500), Replica("replica-2", "0/2FFFFFF", lagBytes: 1, delayMs: 500));
+        var decision = Decide(Policy(), new ReadRequest(Me, Someone), laggy, seen: Written);
         Assert.True(decision.UsePrimary);
-        Assert.Equal(RoutingReasons.FallbackTimeout, decision.Reason);
+        Assert.Equal(RoutingReasons.ReplicasBehind, decision.Reason);
+    }
+
+    [Fact]
+    public void MonotonicReads_WhatTheReadersOwnReadsSaw_IsNoFloorForOtherUsersData()
+    {
+        // An own read ran on the primary at a position no replica has: reading someone else's posts need not wait for it.
+        var policy = Policy();
+        var chosen = Enumerable.Range(0, 50).Select(_ => Decide(policy, new ReadRequest(Me, Someone), BothBehind, MyWrite, seenOwn: Written)).ToList();
+        Assert.All(chosen, d => Assert.Equal(RoutingReasons.Eventual, d.Reason));
+        Assert.Equal(["replica-1", "replica-2"], chosen.Select(d => d.Replica).ToHashSet().Order());
+    }
+
+    [Fact]
+    public void SharedData_NeedsTheReadersLastWrite_ForTheReadersOwnPostsInIt()
+    {
+        var decision = Decide(Policy(), new ReadRequest(Me, null), OneBehind, MyWrite);
+        Assert.Equal("replica-2", decision.Replica);
+        Assert.Equal(Written, decision.RequiredLsn);
     }
 
     [Fact]
@@ -241,7 +295,7 @@ public sealed class RoutingPolicyTests
     public void MonotonicReads_OwnRead_NeedsTheLaterOfLastWriteAndSeen()
     {
         var seen = Lsn.Parse("0/3000008");
-        var decision = Decide(Policy(), new ReadRequest(Me, Me), BothCaughtUp, MyWrite, seen: seen);
+        var decision = Decide(Policy(), new ReadRequest(Me, Me), BothCaughtUp, MyWrite, seenOwn: seen);
         Assert.Equal("replica-2", decision.Replica);
         Assert.Equal(seen, decision.RequiredLsn);
     }
@@ -250,10 +304,14 @@ public sealed class RoutingPolicyTests
     public void ARequestedLongerWait_IsHonoured_UpToTheCeiling()
     {
         var policy = Policy(maxWaitMs: 100);
+        var slow = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 1500), Replica("replica-2", "0/2000000", lagBytes: 9, delayMs: 1500));
         var patient = new ReadRequest(null, Me, ClientLsn: Written, MaxWait: TimeSpan.FromSeconds(2));
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), policy.Decide(patient, null, Lsn.Zero, BothBehind, Now, TimeSpan.FromMilliseconds(500)).WaitFor);
+        Assert.Equal(TimeSpan.FromMilliseconds(1525), Decide(policy, patient, slow).MaxWait);
+        Assert.True(Decide(policy, patient with { MaxWait = null }, slow).UsePrimary);
 
+        var verySlow = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 9000));
         var greedy = patient with { MaxWait = TimeSpan.FromHours(1) };
-        Assert.Equal(TimeSpan.FromSeconds(5), policy.Decide(greedy, null, Lsn.Zero, BothBehind, Now, TimeSpan.Zero).WaitFor);
+        Assert.True(Decide(policy, greedy, verySlow).UsePrimary); // 9 s is past the 5 s ceiling
+        Assert.Equal(TimeSpan.FromSeconds(5), Decide(policy, greedy, Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 4990))).MaxWait);
     }
 }

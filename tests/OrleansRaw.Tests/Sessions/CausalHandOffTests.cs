@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Sessions;
 
 /// <summary>
-/// Causal hand-off: a write hands its consistency token to the background job it enqueued, and the job's read of the
-/// triggering post is never stale, however far the replicas lag. Ignoring the token shows what goes wrong.
+/// Causal hand-off: a background job reads its triggering post as of the primary's position when the job was claimed
+/// (past the job's commit), and is never stale however far the replicas lag. Ignoring that position shows what goes wrong.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class CausalHandOffTests(SystemFixture fixture, ITestOutputHelper output)
@@ -14,27 +14,27 @@ public sealed class CausalHandOffTests(SystemFixture fixture, ITestOutputHelper 
     private const int Jobs = 200;
 
     [Fact]
-    public async Task BackgroundJobs_ReadTheirTriggeringWrite_WithTheWritesToken()
+    public async Task BackgroundJobs_ReadTheirTriggeringWrite_AsOfTheClaimPosition()
     {
-        var (stale, sources) = await RunJobsAsync(useToken: true);
-        output.WriteLine($"with the token: {Jobs} jobs under 500 ms lag, {stale} stale; read sources: {sources}");
+        var (stale, sources) = await RunJobsAsync(asOfClaim: true);
+        output.WriteLine($"as of the claim: {Jobs} jobs under 500 ms lag, {stale} stale; read sources: {sources}");
         Assert.Equal(0, stale);
     }
 
     [Fact]
-    public async Task BackgroundJobs_ReadStaleData_WhenTheTokenIsIgnored()
+    public async Task BackgroundJobs_ReadStaleData_WhenTheClaimPositionIsIgnored()
     {
-        var (stale, sources) = await RunJobsAsync(useToken: false);
-        output.WriteLine($"token ignored: {Jobs} jobs under 500 ms lag, {stale} stale; read sources: {sources}");
-        Assert.True(stale > 0, "no job read stale data without the token: the lag was not real");
+        var (stale, sources) = await RunJobsAsync(asOfClaim: false);
+        output.WriteLine($"claim position ignored: {Jobs} jobs under 500 ms lag, {stale} stale; read sources: {sources}");
+        Assert.True(stale > 0, "no job read stale data without the claim position: the lag was not real");
     }
 
-    private async Task<(int Stale, string Sources)> RunJobsAsync(bool useToken)
+    private async Task<(int Stale, string Sources)> RunJobsAsync(bool asOfClaim)
     {
         await using var deployment = await Deployment.StartAsync(silos: 1, new Dictionary<string, string?>
         {
             ["Worker:Enabled"] = "true",
-            ["Worker:UseConsistencyToken"] = useToken ? "true" : "false",
+            ["Worker:ReadAsOfClaim"] = asOfClaim ? "true" : "false",
             ["Worker:PollInterval"] = "00:00:00.020",
         });
         var users = Enumerable.Range(0, 20).Select(_ => Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000)).ToArray();
@@ -70,7 +70,7 @@ public sealed class CausalHandOffTests(SystemFixture fixture, ITestOutputHelper 
             Assert.Equal(Jobs, done.Count);
             var sources = string.Join(", ", done.GroupBy(d => d.Source.StartsWith("replica") ? "replica" : d.Source).Select(g => $"{g.Key}={g.Count()}"));
             var counts = await connection.QueryAsync<long>("SELECT post_count FROM user_stats WHERE user_id = ANY(@users)", new { users });
-            if (useToken)
+            if (asOfClaim)
             {
                 Assert.All(counts, c => Assert.Equal(Jobs / users.Length, c));
             }

@@ -1,0 +1,21 @@
+namespace OrleansRaw.Grains.Routing;
+
+/// <summary>A WAL position and when this silo learned that the primary had reached it.</summary>
+public readonly record struct Known(Lsn Lsn, DateTimeOffset At)
+{
+    public static readonly Known Nothing = new(Lsn.Zero, DateTimeOffset.MinValue);
+
+    /// <summary>The later position; for the same position, the earlier time (it existed since then).</summary>
+    public static Known Max(Known a, Known b) =>
+        a.Lsn > b.Lsn ? a : b.Lsn > a.Lsn ? b : a.At <= b.At ? a : b;
+}
+
+/// <summary>
+/// What the policy knows of one reader: their last write, and how far the data they were served reached — kept
+/// apart for their own data and everyone else's, because each later read must reflect only what the earlier results
+/// of the same kind depended on.
+/// </summary>
+public readonly record struct ReaderState(Known LastWrite, Known SeenOwn, Known SeenOthers)
+{
+    public static readonly ReaderState None = new(Known.Nothing, Known.Nothing, Known.Nothing);
+}
