@@ -74,6 +74,92 @@ public sealed class StreamingReplicationTests(SystemFixture fixture, ITestOutput
         Assert.Empty(misses);
     }
 
+    [Theory]
+    [InlineData(50)]
+    [InlineData(300)]
+    public async Task PositionReadAfterCommit_InTheWritesOwnRoundTrip_CoversTheWrite(int delayMs)
+    {
+        // The write path's batch: BEGIN; the write; COMMIT; the position — one round trip, the position after the commit.
+        const int writes = 200;
+        await EnsureProbeTableAsync();
+        await Db.SetLagAsync("replica-1", TimeSpan.FromMilliseconds(delayMs));
+        var misses = new ConcurrentBag<long>();
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, writes), new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (_, _) =>
+            {
+                await using var connection = await Db.Primary.OpenConnectionAsync();
+                await using var results = await connection.QueryMultipleAsync(
+                    "BEGIN;\nINSERT INTO replication_probe DEFAULT VALUES RETURNING id;\nCOMMIT;\nSELECT pg_current_wal_insert_lsn()::text");
+                var id = await results.ReadSingleAsync<long>();
+                var lsn = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (await ReplicatedPostgres.ReplayLsnAsync(Db.Replica1) < lsn)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, $"replica never replayed {lsn}");
+                    await Task.Delay(5);
+                }
+
+                if (!await ExistsAsync(Db.Replica1, id))
+                {
+                    misses.Add(id);
+                }
+            });
+        }
+        finally
+        {
+            await Db.SetLagAsync(TimeSpan.Zero);
+        }
+
+        output.WriteLine($"delay {delayMs} ms: {writes} batched writes, {misses.Count} rows missing once replay LSN >= the batch's position");
+        Assert.Empty(misses);
+    }
+
+    [Fact]
+    public async Task WaitingCheck_OnTheReplica_ReturnsOnceReplayed_AndTheNextStatementSeesTheRow()
+    {
+        const int writes = 30;
+        await EnsureProbeTableAsync();
+        await Db.SetLagAsync("replica-1", TimeSpan.FromMilliseconds(300));
+        var (seen, timedOut, waits) = (0, 0, new ConcurrentBag<double>());
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, writes), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (i, _) =>
+            {
+                var id = await InsertProbeAsync();
+                var lsn = (await Db.CurrentLsnAsync()).ToWrittenEnd();
+                // Half wait long enough, half too briefly: the short ones must say so rather than read without the row.
+                var waitMs = i % 2 == 0 ? 2000 : 20;
+                await using var connection = await Db.Replica1.OpenConnectionAsync();
+                var started = DateTime.UtcNow;
+                await using var results = await connection.QueryMultipleAsync(
+                    "SELECT orleansraw_wait_replay(@lsn::pg_lsn, @waitMs);\nSELECT EXISTS (SELECT 1 FROM replication_probe WHERE id = @id)",
+                    new { lsn = lsn.ToString(), waitMs, id });
+                var replayed = await results.ReadSingleAsync<bool>();
+                var exists = await results.ReadSingleAsync<bool>();
+                if (replayed)
+                {
+                    Assert.True(exists, $"row {id} missing after the check said {lsn} was replayed");
+                    Interlocked.Increment(ref seen);
+                    waits.Add((DateTime.UtcNow - started).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref timedOut);
+                }
+            });
+        }
+        finally
+        {
+            await Db.SetLagAsync(TimeSpan.Zero);
+        }
+
+        output.WriteLine($"300 ms delay: {seen} checks saw their write replayed (waited {waits.Min():F0}–{waits.Max():F0} ms), {timedOut} timed out after 20 ms");
+        Assert.Equal(writes / 2, seen);
+        Assert.Equal(writes / 2, timedOut);
+        Assert.True(waits.Min() > 100, "a check returned long before the replica could have replayed the write");
+    }
+
     [Fact]
     public async Task ComposeFile_Parses()
     {
