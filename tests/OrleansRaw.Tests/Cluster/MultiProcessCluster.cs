@@ -34,10 +34,19 @@ public sealed class MultiProcessCluster : IAsyncDisposable
         }
 
         var cluster = new MultiProcessCluster(settings);
-        await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.AddSiloAsync()));
-        cluster.Api = new Deployment.ApiFactory(null, settings);
-        _ = cluster.Api.Server;
-        return cluster;
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.AddSiloAsync()));
+            cluster.Api = new Deployment.ApiFactory(null, settings);
+            _ = cluster.Api.Server;
+            return cluster;
+        }
+        catch
+        {
+            // A failed start must not leave silo processes behind (they would outlive the test run).
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<SiloProcess> AddSiloAsync()
