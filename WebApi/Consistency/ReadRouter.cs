@@ -13,6 +13,11 @@ public sealed partial class ReadRouter(
 {
     public async Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken)
     {
+        if (options.Value.Direct)
+        {
+            return RoutingDecision.Primary(RoutingReasons.Direct);
+        }
+
         var started = clock.GetTimestamp();
         var decision = await AskAsync(request, cancellationToken);
         instruments.DecisionTaken(decision, request.IsOwnRead, clock.GetElapsedTime(started));
@@ -45,7 +50,7 @@ public sealed partial class ReadRouter(
     /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
     public void NoteServed(long readerId, Lsn servedAt, string? replica)
     {
-        if (!options.Value.MonotonicReads)
+        if (!options.Value.MonotonicReads || options.Value.Direct)
         {
             return;
         }

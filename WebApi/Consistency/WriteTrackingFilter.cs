@@ -15,6 +15,11 @@ internal static partial class WriteTrackingFilter
     {
         var result = await next(context);
         var http = context.HttpContext;
+        if (http.RequestServices.GetRequiredService<IOptions<ConsistencyApiOptions>>().Value.Direct)
+        {
+            return result;
+        }
+
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         if (!db.Wrote || CurrentUser.Id(http.User) is not { } userId)
         {
