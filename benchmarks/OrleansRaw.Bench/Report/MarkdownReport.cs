@@ -268,7 +268,9 @@ public static class MarkdownReport
             + $"Measured for {results.CapacitySeconds:0} s after a warm-up, on the strategy's warmed-up start. CPU is user + system time from "
             + "`/proc/PID/stat` over the measured window, divided by the operations completed in it: the API, each silo, Redis, and each "
             + "PostgreSQL node's postmaster with all its processes (backends, WAL sender and receiver, startup...). The load generator "
-            + "(this benchmark) runs on the same cores; its CPU is shown, not counted. CPU figures are ms per operation."));
+            + "(this benchmark) runs on the same cores; its CPU is shown, not counted. CPU figures are ms per operation. "
+            + "In a closed loop a strategy whose reads wait (for a replica to replay the client's write) completes fewer operations, "
+            + "and the work that runs whatever the load (the replica monitor's polling, cluster membership) is divided by fewer of them."));
         md.AppendLine();
         md.AppendLine("| Strategy | Operations/s | Write p50 / p99 ms | Read p50 / p99 ms | CPU, whole system | "
             + string.Join(" | ", CapacityResult.Components) + " | Load generator (not counted) | Errors |");
