@@ -142,7 +142,7 @@ public static class MarkdownReport
         md.AppendLine("- **Stale own read**: a read-back that does not show the write just made (the post or cart item is missing, or the profile "
             + "has an older name or none). Reads of other users' data are eventually consistent by design and not judged.");
         md.AppendLine("- **Same workload, same lag.** One plan per repetition and lag profile, used by every strategy; each cell uses fresh user "
-            + "ids. Per repetition each strategy gets a fresh start of 2 silos and the API (new cluster id) and a warm-up that is not "
+            + "ids. Per repetition each strategy gets a fresh start of 2 silos and the API (new cluster id; Direct: the API alone) and a warm-up that is not "
             + "counted (up to 100 users, two steps each), then runs the lag profiles in order. Lag is PostgreSQL's `recovery_min_apply_delay` on both replicas, set with `scripts/services lag`: the replicas receive "
             + "WAL at once and apply each commit only after the delay, as a real lagging replica would.");
         md.AppendLine("- **Strategies.** OrleansRaw's `Consistency:Mode` baselines `Eventual` (every read on a replica) and `AlwaysPrimary`; "
