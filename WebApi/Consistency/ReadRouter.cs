@@ -13,6 +13,11 @@ public sealed partial class ReadRouter(
 {
     public async Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken)
     {
+        if (options.Value.Direct)
+        {
+            return RoutingDecision.Primary(RoutingReasons.Direct);
+        }
+
         // A critical read goes to the primary whatever the grains know: no need to ask them.
         if (request.Critical)
         {
@@ -45,7 +50,7 @@ public sealed partial class ReadRouter(
     /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
     public void NoteServed(long readerId, Lsn servedAt, string? replica, bool ownData)
     {
-        if (!options.Value.MonotonicReads)
+        if (!options.Value.MonotonicReads || options.Value.Direct)
         {
             return;
         }

@@ -18,6 +18,12 @@ internal static partial class WriteTrackingFilter
     public static EndpointFilterDelegate Wrap(EndpointFilterDelegate next) => async context =>
     {
         var http = context.HttpContext;
+        if (http.RequestServices.GetRequiredService<IOptions<ConsistencyApiOptions>>().Value.Direct)
+        {
+            // The benchmark's baseline: no routing layer, so nothing to record.
+            return await next(context);
+        }
+
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         object? result;
         try

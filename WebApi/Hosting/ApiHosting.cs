@@ -77,7 +77,13 @@ public static class ApiHosting
             };
         });
 
-        if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
+        if (ConsistencyApiOptions.IsDirect(builder.Configuration))
+        {
+            // The baseline has no cluster at all: no client, no dashboard. What still holds a grain factory gets one
+            // that fails any call, so a grain call the Direct switches missed is an error, not a hidden cost.
+            services.AddSingleton(NoClusterGrainFactory.Create());
+        }
+        else if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
         {
             var clusterId = builder.Configuration["Orleans:ClusterId"] ?? "orleansraw-dev";
             var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "orleansraw";

@@ -1,11 +1,16 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.WebApi.Data;
 
 namespace OrleansRaw.WebApi.Hosting;
 
-/// <summary>Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor).</summary>
-public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains) : IHealthCheck
+/// <summary>
+/// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). In the
+/// <c>Consistency:Direct</c> baseline there is no cluster, so the primary alone.
+/// </summary>
+public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyApiOptions> consistency) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -17,6 +22,11 @@ public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains) :
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             return HealthCheckResult.Unhealthy("The primary is unreachable: " + ex.Message);
+        }
+
+        if (consistency.Value.Direct)
+        {
+            return HealthCheckResult.Healthy("ok (Consistency:Direct: no Orleans cluster)");
         }
 
         try

@@ -4,6 +4,7 @@ using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Orleans.Dashboard;
+using OrleansRaw.WebApi.Consistency;
 
 namespace OrleansRaw.WebApi.Observability;
 
@@ -27,12 +28,17 @@ public static class ObservabilityHosting
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AlertOptions>>().Value.PrimaryReadShareWindow));
         services.AddSingleton<ReplicaAlerts>();
         services.AddSingleton<ApiReplicaSnapshots>();
-        services.AddHostedService(sp => sp.GetRequiredService<ApiReplicaSnapshots>());
         services.AddSingleton<ApiInstruments>();
 
-        services.AddHealthChecks()
-            .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
-            .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);
+        // The Consistency:Direct baseline has no replica monitor to follow, and reads the primary by design: no
+        // snapshot feed, no lag or primary-share alerts (the gauges stay empty).
+        if (!ConsistencyApiOptions.IsDirect(builder.Configuration))
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<ApiReplicaSnapshots>());
+            services.AddHealthChecks()
+                .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
+                .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);
+        }
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansraw-api"))
@@ -62,7 +68,11 @@ public static class ObservabilityHosting
         // Created now, not at the first read, so the replica gauges are in the first scrape.
         app.Services.GetRequiredService<ApiInstruments>();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
-        app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+        if (!ConsistencyApiOptions.IsDirect(app.Configuration))
+        {
+            app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+        }
+
         return app;
     }
 

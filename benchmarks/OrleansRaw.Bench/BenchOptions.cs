@@ -7,16 +7,21 @@ namespace OrleansRaw.Bench;
 public sealed record BenchOptions
 {
     public const string Usage = """
-        ./bench [options]       benchmark every routing strategy and pgpool-II on the same seeded workload
-          --quick               smoke run: 20 users, think times up to 2 s, lag 300 ms only, 1 repetition, short
-                                routing runs; the report goes to .data/bench-run/report, not docs/
+        ./bench [options]       benchmark the routing strategies, pgpool-II and the Direct baseline (no routing) on the
+                                same seeded workload, then what routing costs against Direct (~20 min on 2 cores)
+          --quick               smoke run (~4 min): 20 users, think times up to 2 s, lag 300 ms only, 30 probe
+                                iterations, 3 s capacity windows, short routing runs; the report goes to
+                                .data/bench-run/report, not docs/
           --users N             simulated users per cell (default 200; 20 with --quick)
           --seed N              seed of the workload plans (default 42)
-          --reps N              repetitions (default 3; 1 with --quick)
-          --only a,b            only these strategies: eventual, always-primary, window-5s, window-auto, lsn-0,
-                                lsn-100, lsn-100-no-monotonic, pgpool-transaction, pgpool-always
-                                (eventual is always kept: it is the baseline)
+          --reps N              repetitions (default 1: each figure is then one run's; 3 gives median and range)
+          --only a,b            only these strategies (eventual and direct are always kept: the ratios are to them):
+                                always-primary, window-5s, window-auto, lsn-0, lsn-100, lsn-100-no-monotonic,
+                                pgpool-transaction, pgpool-always. Default: always-primary, window-5s, lsn-100,
+                                lsn-100-no-monotonic, pgpool-transaction
           --lags a,b            only these lag profiles: 0, 50, 300, spike
+          --probe-iterations N  write-then-read iterations of the read-at-once probe per lag profile (default 200;
+                                30 with --quick); the probe runs for direct, eventual and lsn-100
           --out DIR             where benchmarks.md and benchmarks.svg go (default docs/)
           --render FILE         no run: write the report and chart again from a run's saved results
                                 (.data/bench-run/results.json), e.g. after changing the report's text
@@ -28,9 +33,12 @@ public sealed record BenchOptions
 
     public int Seed { get; init; } = 42;
 
-    public int Repetitions { get; init; } = 3;
+    public int Repetitions { get; init; } = 1;
 
-    public IReadOnlyList<Strategy> Strategies { get; init; } = Strategy.All;
+    public IReadOnlyList<Strategy> Strategies { get; init; } = Strategy.Default;
+
+    /// <summary>Iterations of the read-right-after-a-write probe per strategy and lag profile.</summary>
+    public int ProbeIterations { get; init; } = 200;
 
     public IReadOnlyList<LagProfile> Lags { get; init; } = LagProfile.Full;
 
@@ -48,6 +56,11 @@ public sealed record BenchOptions
 
     public TimeSpan ThroughputDuration => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(6);
 
+    /// <summary>The measured window of the mixed-workload capacity run (after its warm-up).</summary>
+    public TimeSpan CapacityDuration => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(10);
+
+    public TimeSpan CapacityWarmUp => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2);
+
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         string? root = null;
@@ -58,8 +71,8 @@ public sealed record BenchOptions
             Command = "./bench" + string.Concat(args.Where((a, i) => a != "--root" && (i == 0 || args[i - 1] != "--root")).Select(a => " " + a)),
             Quick = quick,
             Users = quick ? 20 : 200,
-            Repetitions = quick ? 1 : 3,
             Lags = quick ? [LagProfile.Quick] : LagProfile.Full,
+            ProbeIterations = quick ? 30 : 200,
         };
 
         for (var i = 0; i < args.Count; i++)
@@ -89,10 +102,13 @@ public sealed record BenchOptions
                         throw new ArgumentException("unknown strategy: " + string.Join(", ", unknown));
                     }
 
-                    options = options with { Strategies = [.. Strategy.All.Where(s => s == Strategy.Eventual || keys.Contains(s.Key))] };
+                    options = options with { Strategies = [.. Strategy.All.Where(s => s.IsBaseline || keys.Contains(s.Key))] };
                     break;
                 case "--lags":
                     options = options with { Lags = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Lag)] };
+                    break;
+                case "--probe-iterations":
+                    options = options with { ProbeIterations = Number(Value(), 1, 100_000) };
                     break;
                 case "--render":
                     options = options with { RenderFrom = Path.GetFullPath(Value()) };

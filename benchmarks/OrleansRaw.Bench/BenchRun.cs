@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using OrleansRaw.Bench.Cost;
 using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Results;
 using OrleansRaw.Bench.Routing;
@@ -8,11 +10,14 @@ namespace OrleansRaw.Bench;
 
 /// <summary>
 /// The whole benchmark: per repetition, every strategy on a fresh start of the silos and the API, every lag profile on
-/// the same seeded plan; the routing decision at 1 and 2 silos; the API's capacity with and without routing.
+/// the same seeded plan; for Direct, Eventual and Lsn (wait 100 ms) the read-right-after-a-write probe at every lag
+/// profile and the mixed workload's capacity with CPU per operation; the routing decision at 1 and 2 silos; the API's
+/// capacity for own reads with and without routing.
 /// </summary>
 public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<string> log)
 {
     private const int Silos = 2;
+    private const int CapacityClients = 8;
     private const int ThroughputClients = 32;
     private const int DecisionUsers = 256;
     private static readonly int[] DecisionConcurrency = [1, 32];
@@ -36,6 +41,9 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
             Strategies = [.. options.Strategies.Select(s => s.Label)],
             LagProfiles = [.. options.Lags.Select(l => (l.Key, l.Describe()))],
             LoadAverageBefore = MachineFacts.LoadAverage(),
+            ProbeIterations = options.ProbeIterations,
+            CapacityClients = CapacityClients,
+            CapacitySeconds = options.CapacityDuration.TotalSeconds,
         };
 
         await using var replicas = new Replicas(env);
@@ -47,10 +55,14 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
             Timeout = TimeSpan.FromSeconds(30),
         };
         var runner = new WorkloadRunner(http);
+        var cpu = await ProcessCpu.CreateAsync();
         var routedMode = options.Strategies.Contains(Strategy.Lsn100) ? Strategy.Lsn100 : null;
+        var costed = options.Strategies.Where(s => s == Strategy.Direct || s == Strategy.Eventual || s == routedMode).ToList();
 
         log($"plan: {options.Repetitions} repetition(s) × {options.Strategies.Count} strategies × {options.Lags.Count} lag profile(s), "
-            + $"{options.Users} users, think times {string.Join(", ", workload.ThinkTimes.Select(Format.Think))}, seed {options.Seed}");
+            + $"{options.Users} users, think times {string.Join(", ", workload.ThinkTimes.Select(Format.Think))}, seed {options.Seed}; "
+            + $"for {string.Join(", ", costed.Select(s => s.Key))}: {options.ProbeIterations} probe iterations per lag profile and "
+            + $"{options.CapacityDuration.TotalSeconds:0} s of mixed workload with {CapacityClients} clients");
         for (var rep = 1; rep <= options.Repetitions; rep++)
         {
             foreach (var strategy in options.Strategies)
@@ -78,8 +90,21 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
                     log(cell.ToString());
                 }
 
-                // Measured after the cells, on a warmed-up system, with the replicas level again.
-                if (strategy == Strategy.Eventual || strategy == routedMode)
+                // Measured after the cells, on a warmed-up system.
+                if (costed.Contains(strategy))
+                {
+                    await ProbeAsync(strategy, rep, http, replicas, results, cancellationToken);
+                    await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+                    await CaughtUpAsync(replicas, cancellationToken);
+                    var capacity = await MixedCapacity.MeasureAsync(http, TakeUserIds(CapacityClients), CapacityClients, options.CapacityWarmUp,
+                        options.CapacityDuration, cpu, await CpuComponentsAsync(system, replicas, cancellationToken), strategy.Label, rep,
+                        HashCode.Combine(options.Seed, rep) & int.MaxValue, cancellationToken);
+                    results.Capacity.Add(capacity);
+                    log(capacity.ToString());
+                }
+
+                // With the replicas level again.
+                if (costed.Contains(strategy))
                 {
                     await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
                     var throughput = await ApiThroughput.MeasureAsync(http, TakeUserIds(ThroughputClients), ThroughputClients, WarmUp, options.ThroughputDuration,
@@ -108,6 +133,19 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
 
         await pgpool.StopAsync();
         await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
+        results.CapacityRatios = CostComparison.CapacityRatios(results);
+        results.Targets = CostComparison.Targets(results);
+        foreach (var ratio in results.CapacityRatios)
+        {
+            log($"{ratio.Strategy} ÷ Direct on the mixed workload: throughput ×{ratio.Throughput:0.00}, CPU per operation ×{ratio.CpuPerOp:0.00}, "
+                + $"primary CPU per operation ×{ratio.PrimaryCpuPerOp:0.00}");
+        }
+
+        foreach (var target in results.Targets)
+        {
+            log($"target: {target.Target}: {target.Measured}{(target.Met is { } met ? met ? " (within)" : " (NOT within)" : "")}");
+        }
+
         results.LoadAverageAfter = MachineFacts.LoadAverage();
         results.Facts = (await MachineFacts.CollectAsync(options.Root, [("PostgreSQL", await replicas.ServerVersionAsync(cancellationToken))])).Rows;
         results.Elapsed = clock.Elapsed;
@@ -142,6 +180,44 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
         }
 
         return CellResult.From(strategy.Label, lag.Key, rep, run, standbyReads);
+    }
+
+    // One user at a time, per lag profile as the cells have it (the spike at the same moments from the probe's start).
+    private async Task ProbeAsync(Strategy strategy, int rep, HttpClient http, Replicas replicas, BenchResults results, CancellationToken cancellationToken)
+    {
+        foreach (var lag in options.Lags)
+        {
+            await replicas.SetLagAsync(lag.Steady, cancellationToken);
+            await Task.Delay(Settle, cancellationToken);
+            var actions = new List<TimedAction>();
+            if (lag.Spike is { } spike)
+            {
+                actions.Add(new TimedAction(lag.SpikeFrom, "spike", ct => replicas.SetLagAsync(spike, ct)));
+                actions.Add(new TimedAction(lag.SpikeFrom + lag.SpikeFor, "spike over", ct => replicas.SetLagAsync(lag.Steady, ct)));
+            }
+
+            var probe = await ReadAfterWriteProbe.RunAsync(http, TakeUserIds(1), options.ProbeIterations, actions, strategy.Label, lag.Key, rep, cancellationToken);
+            results.Probes.Add(probe);
+            log(probe.ToString());
+        }
+    }
+
+    // What runs the system under test, by PID: the API, the silos, Redis, and each PostgreSQL node with its processes.
+    private async Task<IReadOnlyList<CpuComponent>> CpuComponentsAsync(BenchSystem system, Replicas replicas, CancellationToken cancellationToken)
+    {
+        var (primary, standbys) = await replicas.PostmasterPidsAsync(cancellationToken);
+        var info = await Shell.RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", env.RedisPort.ToString(CultureInfo.InvariantCulture), "INFO", "server"],
+            cancellationToken: cancellationToken);
+        var redis = info.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("process_id:", StringComparison.Ordinal))?["process_id:".Length..]
+            ?? throw new InvalidOperationException("redis-cli INFO server did not name Redis's process id:\n" + info);
+        return
+        [
+            new CpuComponent(CapacityResult.Api, [system.ApiPid]),
+            new CpuComponent(CapacityResult.Silos, system.SiloPids),
+            new CpuComponent(CapacityResult.Redis, [int.Parse(redis, CultureInfo.InvariantCulture)]),
+            new CpuComponent(CapacityResult.Primary, [primary], WithChildren: true),
+            new CpuComponent(CapacityResult.Replicas, standbys, WithChildren: true),
+        ];
     }
 
     // A fresh start compiles, opens connection pools and activates grains on its first requests; without this the first

@@ -3,7 +3,7 @@ namespace OrleansRaw.Bench.Harness;
 /// <summary>
 /// The silos and the API of one strategy, started as <c>./run</c> starts them (Release builds, by PID) on the
 /// benchmark's ports, with the strategy's configuration. A new cluster id per start, so a restart never waits for
-/// the previous silos' membership entries.
+/// the previous silos' membership entries. <see cref="Strategy.Direct"/> runs the API alone, with no silos.
 /// </summary>
 public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsyncDisposable
 {
@@ -15,9 +15,17 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
 
     public int Silos => _silos.Count;
 
+    /// <summary>The running API's PID (for CPU accounting).</summary>
+    public int ApiPid => _api?.Pid ?? throw new InvalidOperationException("the API is not running");
+
+    /// <summary>The running silos' PIDs; none for <see cref="Strategy.Direct"/>.</summary>
+    public IReadOnlyList<int> SiloPids => [.. _silos.Select(s => s.Pid)];
+
+    /// <param name="silos">Silos to start; ignored (none started) for a strategy that uses no cluster.</param>
     public async Task StartAsync(Strategy strategy, int silos, CancellationToken cancellationToken)
     {
         await StopAsync();
+        silos = strategy.UsesCluster ? silos : 0;
         Directory.CreateDirectory(env.RunDirectory);
         ClusterId = $"bench-{Environment.ProcessId}-{++_starts}";
         var common = CommonSettings(strategy);
@@ -85,6 +93,10 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
             // The background worker reads posts on its own schedule; off, so every read measured is a user's.
             ["Worker:Enabled"] = "false",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            // The capacity run's clients write back-to-back, far above a person's 20 writes per second; the limiter
+            // still runs (same work in every strategy), it just never refuses.
+            ["RateLimiting:WritesPerSecond"] = "100000",
+            ["RateLimiting:WriteBurst"] = "100000",
         };
         foreach (var (key, value) in strategy.Settings)
         {

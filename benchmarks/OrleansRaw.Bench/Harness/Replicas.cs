@@ -71,6 +71,22 @@ public sealed class Replicas(BenchEnvironment env) : IAsyncDisposable
     public async Task<Lsn> PrimaryLsnAsync(CancellationToken cancellationToken) =>
         Lsn.Parse(await ScalarAsync<string>(_primary, "SELECT pg_current_wal_insert_lsn()::text", cancellationToken));
 
+    /// <summary>
+    /// The postmaster PIDs of the primary and of each replica: the parent of a backend serving this connection, so it
+    /// is found wherever <c>scripts/services</c> put the data folders.
+    /// </summary>
+    public async Task<(int Primary, IReadOnlyList<int> Replicas)> PostmasterPidsAsync(CancellationToken cancellationToken)
+    {
+        var primary = ProcessCpu.ParentOf(await ScalarAsync<int>(_primary, "SELECT pg_backend_pid()", cancellationToken));
+        var replicas = new List<int>();
+        foreach (var replica in _replicas)
+        {
+            replicas.Add(ProcessCpu.ParentOf(await ScalarAsync<int>(replica, "SELECT pg_backend_pid()", cancellationToken)));
+        }
+
+        return (primary, replicas);
+    }
+
     public async Task<string> ServerVersionAsync(CancellationToken cancellationToken) =>
         await ScalarAsync<string>(_primary, "SHOW server_version", cancellationToken);
 

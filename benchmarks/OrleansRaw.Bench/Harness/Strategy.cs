@@ -1,8 +1,8 @@
 namespace OrleansRaw.Bench.Harness;
 
 /// <summary>
-/// One way of routing reads: a <c>Consistency</c> configuration of OrleansRaw, or pgpool-II deciding alone (the API in
-/// Eventual mode with every data source pointing at pgpool).
+/// One way of routing reads: a <c>Consistency</c> configuration of OrleansRaw, pgpool-II deciding alone (the API in
+/// Eventual mode with every data source pointing at pgpool), or no routing at all (<see cref="Direct"/>).
 /// </summary>
 /// <param name="Key">Short name for the command line (<c>--only</c>).</param>
 /// <param name="Label">Name in the report.</param>
@@ -11,6 +11,15 @@ namespace OrleansRaw.Bench.Harness;
 public sealed record Strategy(string Key, string Label, IReadOnlyDictionary<string, string> Settings, string? PgpoolWriteMode = null)
 {
     public bool UsesPgpool => PgpoolWriteMode is not null;
+
+    /// <summary>False for <see cref="Direct"/>: the API runs without an Orleans cluster, so no silos are started.</summary>
+    public bool UsesCluster => this != Direct;
+
+    /// <summary>
+    /// The baseline the routing layer's cost is measured against: the same HTTP contract with no grains and no routing,
+    /// every read on the primary (<c>Consistency:Direct</c>).
+    /// </summary>
+    public static readonly Strategy Direct = new("direct", "Direct (no routing, all primary)", new Dictionary<string, string> { ["Consistency:Direct"] = "true" });
 
     public static readonly Strategy Eventual = Mode("eventual", "Eventual", "Eventual");
 
@@ -34,8 +43,17 @@ public sealed record Strategy(string Key, string Label, IReadOnlyDictionary<stri
     public static readonly Strategy PgpoolAlways = new("pgpool-always", "pgpool (always)",
         new Dictionary<string, string> { ["Consistency:Mode"] = "Eventual" }, "always");
 
-    /// <summary>Every strategy, baseline first: ratios are to <see cref="Eventual"/>.</summary>
-    public static readonly IReadOnlyList<Strategy> All = [Eventual, AlwaysPrimary, Window5s, WindowAuto, Lsn0, Lsn100, Lsn100NoMonotonic, PgpoolTransaction, PgpoolAlways];
+    /// <summary>
+    /// Every strategy, the two baselines first: the cells' ratios are to <see cref="Eventual"/> (staleness, latency), the
+    /// cost figures' to <see cref="Direct"/> (CPU, capacity).
+    /// </summary>
+    public static readonly IReadOnlyList<Strategy> All = [Eventual, Direct, AlwaysPrimary, Window5s, WindowAuto, Lsn0, Lsn100, Lsn100NoMonotonic, PgpoolTransaction, PgpoolAlways];
+
+    /// <summary>What <c>./bench</c> runs without <c>--only</c>: the others show little the report's text needs.</summary>
+    public static readonly IReadOnlyList<Strategy> Default = [Eventual, Direct, AlwaysPrimary, Window5s, Lsn100, Lsn100NoMonotonic, PgpoolTransaction];
+
+    /// <summary>Always run, whatever <c>--only</c> says: every ratio in the report is to one of them.</summary>
+    public bool IsBaseline => this == Eventual || this == Direct;
 
     private static Strategy Mode(string key, string label, string mode, params (string Key, string Value)[] more)
     {

@@ -61,6 +61,7 @@ public static class MarkdownReport
         md.AppendLine($"![Stale own reads, primary share of reads and own-read p99 latency per strategy and lag profile]({chartFile})");
         md.AppendLine();
         AppendMethod(md, results);
+        AppendTargets(md, results);
 
         foreach (var (lag, description) in results.LagProfiles)
         {
@@ -121,6 +122,8 @@ public static class MarkdownReport
 
         AppendStaleByThink(md, results);
         AppendReasons(md, results);
+        AppendProbe(md, results);
+        AppendCapacity(md, results);
         AppendRouting(md, results);
         AppendErrors(md, results);
         return md.ToString();
@@ -139,14 +142,16 @@ public static class MarkdownReport
         md.AppendLine("- **Stale own read**: a read-back that does not show the write just made (the post or cart item is missing, or the profile "
             + "has an older name or none). Reads of other users' data are eventually consistent by design and not judged.");
         md.AppendLine("- **Same workload, same lag.** One plan per repetition and lag profile, used by every strategy; each cell uses fresh user "
-            + "ids. Per repetition each strategy gets a fresh start of 2 silos and the API (new cluster id) and a warm-up that is not "
+            + "ids. Per repetition each strategy gets a fresh start of 2 silos and the API (new cluster id; Direct: the API alone) and a warm-up that is not "
             + "counted (up to 100 users, two steps each), then runs the lag profiles in order. Lag is PostgreSQL's `recovery_min_apply_delay` on both replicas, set with `scripts/services lag`: the replicas receive "
             + "WAL at once and apply each commit only after the delay, as a real lagging replica would.");
         md.AppendLine("- **Strategies.** OrleansRaw's `Consistency:Mode` baselines `Eventual` (every read on a replica) and `AlwaysPrimary`; "
             + "`Window` (the primary for a grace period after the user's last write: 5 s, or `auto` = observed P99 lag × 2 + 100 ms); "
             + "`Lsn` (a replica that has replayed the user's last write, waiting up to `MaxReplicaWait` = 0 or 100 ms for one, else the "
             + "primary). Monotonic reads are on (the default) in every mode, so every signed-in read asks the user's grain; one more "
-            + "`Lsn` run turns them off (`Consistency:MonotonicReads` = false) to show what they cost.");
+            + "`Lsn` run turns them off (`Consistency:MonotonicReads` = false) to show what they cost. "
+            + "**Direct** is the baseline for what routing costs: the same API and HTTP contract with `Consistency:Direct` = true "
+            + "(baseline only): no Orleans client and no silos, no routing decision and no write tracking, every read on the primary.");
         md.AppendLine(($"- **pgpool-II** ({PgpoolVersion(results)}) in streaming-replication mode in front of the same three nodes, load balancing on, "
             + $"`statement_level_load_balance` off (its default: a session keeps one load-balance node), primary weight 0 and standby weights 1, "
             + $"`delay_threshold` = {Pgpool.DelayThresholdBytes / 1024} KiB checked every `sr_check_period` = 1 s (4.3 measures delay in WAL bytes only; "
@@ -168,6 +173,136 @@ public static class MarkdownReport
         md.AppendLine("- **Set-up.** PostgreSQL runs with `fsync = off` (`ORLEANSRAW_FAST=1`, as in the tests: the subject is routing, not disks); "
             + "the background post-stats worker is off so every read measured is a user's; everything, the load generator included, shares "
             + "one machine, so absolute latencies include CPU contention and are best compared within a table.");
+        md.AppendLine();
+    }
+
+    private static void AppendTargets(StringBuilder md, BenchResults results)
+    {
+        var targets = CostComparison.Targets(results);
+        if (targets.All(t => t.Met is null))
+        {
+            return;
+        }
+
+        md.AppendLine("## Targets (issue 12)");
+        md.AppendLine();
+        md.AppendLine(($"For `{CostComparison.Routed.Label}` (the default configuration), from this run's figures: the read-right-after-a-write probe "
+            + "(strong read = `?consistency=strong`, always the primary, measured alongside), the cells of the lag tables, and the "
+            + "mixed workload against Direct. Reported, not asserted; on a shared machine a single run can miss or meet a target by noise."));
+        md.AppendLine();
+        md.AppendLine("| Target | Measured | Within |");
+        md.AppendLine("|---|---|---|");
+        foreach (var target in targets)
+        {
+            md.AppendLine($"| {target.Target} | {target.Measured} | {(target.Met is { } met ? met ? "yes" : "**no**" : "—")} |");
+        }
+
+        md.AppendLine();
+    }
+
+    private static void AppendProbe(StringBuilder md, BenchResults results)
+    {
+        if (results.Probes.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Read right after a write, one user alone");
+        md.AppendLine();
+        md.AppendLine(($"One signed-in user, nothing else running, no think time; per strategy and lag profile {results.ProbeIterations} iterations "
+            + $"(after 3 not counted) of: write a post (`POST /api/posts`), read `GET /api/posts` at once, again "
+            + $"{ReadAfterWriteProbeLater} ms after the write's response (or at once if the first read took longer), then "
+            + "`GET /api/posts?consistency=strong`, which every mode runs on the primary: the in-run reference for a read without routing. "
+            + "The spike profile raises the lag at the same moments from the probe's start as from a cell's. Latencies in ms, "
+            + "p50 / p99 (medians of the repetitions); *stale* counts own reads that did not show the post; the primary share and "
+            + "the reasons are those of the two own reads."));
+        md.AppendLine();
+        md.AppendLine("| Strategy | Lag | Write | Read at once | Read 60 ms later | Strong read | At once ÷ strong, p50 | At once ÷ strong, p99 | Stale (at once + later) | Own reads on the primary | Why (reads at once) | Errors |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        foreach (var strategy in results.Strategies)
+        {
+            foreach (var (lag, _) in results.LagProfiles)
+            {
+                var probes = results.Probes.Where(p => p.Strategy == strategy && p.Lag == lag).ToList();
+                if (probes.Count == 0)
+                {
+                    continue;
+                }
+
+                md.AppendLine(string.Join(" | ",
+                    "| " + strategy,
+                    lag,
+                    Pair(probes.Select(p => p.Write)),
+                    Pair(probes.Select(p => p.AtOnce)),
+                    Pair(probes.Select(p => p.Later)),
+                    Pair(probes.Select(p => p.Strong)),
+                    "×" + (Median(probes.Select(p => p.AtOnce.P50)) / Median(probes.Select(p => p.Strong.P50))).ToString("0.00", Invariant),
+                    "×" + (Median(probes.Select(p => p.AtOnce.P99)) / Median(probes.Select(p => p.Strong.P99))).ToString("0.00", Invariant),
+                    $"{probes.Sum(p => p.StaleAtOnce)} + {probes.Sum(p => p.StaleLater)} of {probes.Sum(p => p.OwnReads)}",
+                    Cell(probes.Select(p => p.OwnPrimaryShare * 100), "0.0") + " %",
+                    SumReasons(probes.Select(p => p.AtOnceReasons)),
+                    probes.Sum(p => p.Errors).ToString(Invariant)) + " |");
+            }
+        }
+
+        md.AppendLine();
+        var offStrong = results.Probes.Where(p => p.StrongReadsOnPrimary < p.StrongReads).ToList();
+        if (offStrong.Count > 0)
+        {
+            md.AppendLine(($"Strong reads not served by the primary: {string.Join(", ", offStrong.Select(p => $"{p.Strategy} at {p.Lag}: {p.StrongReads - p.StrongReadsOnPrimary} of {p.StrongReads}"))}."));
+            md.AppendLine();
+        }
+    }
+
+    private static void AppendCapacity(StringBuilder md, BenchResults results)
+    {
+        if (results.Capacity.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Capacity and CPU on the mixed workload");
+        md.AppendLine();
+        md.AppendLine(($"{results.CapacityClients} signed-in clients in a closed loop at lag 0, each writing a post, reading its own posts at once "
+            + "and reading a random other client's posts (`GET /api/users/{id}/posts`), with no pause; every request is one operation. "
+            + $"Measured for {results.CapacitySeconds:0} s after a warm-up, on the strategy's warmed-up start. CPU is user + system time from "
+            + "`/proc/PID/stat` over the measured window, divided by the operations completed in it: the API, each silo, Redis, and each "
+            + "PostgreSQL node's postmaster with all its processes (backends, WAL sender and receiver, startup...). The load generator "
+            + "(this benchmark) runs on the same cores; its CPU is shown, not counted. CPU figures are ms per operation. "
+            + "In a closed loop a strategy whose reads wait (for a replica to replay the client's write) completes fewer operations, "
+            + "and the work that runs whatever the load (the replica monitor's polling, cluster membership) is divided by fewer of them."));
+        md.AppendLine();
+        md.AppendLine("| Strategy | Operations/s | Write p50 / p99 ms | Read p50 / p99 ms | CPU, whole system | "
+            + string.Join(" | ", CapacityResult.Components) + " | Load generator (not counted) | Errors |");
+        md.AppendLine("|---|---:|---:|---:|---:|" + string.Concat(CapacityResult.Components.Select(_ => "---:|")) + "---:|---:|");
+        foreach (var group in results.Capacity.GroupBy(c => c.Strategy).OrderBy(g => Order(results, g.Key)))
+        {
+            var runs = group.ToList();
+            md.AppendLine(string.Join(" | ",
+                "| " + group.Key,
+                Cell(runs.Select(c => c.PerSecond), "0"),
+                Pair(runs.Select(c => c.Write)),
+                Pair(runs.Select(c => c.Read)),
+                Cell(runs.Select(c => c.CpuMsPerOp), "0.000"),
+                string.Join(" | ", CapacityResult.Components.Select(component => Cell(runs.Select(c => c.PerOp(c.CpuMs.GetValueOrDefault(component))), "0.000"))),
+                Cell(runs.Select(c => c.PerOp(c.LoadGeneratorCpuMs)), "0.000"),
+                runs.Sum(c => c.Errors).ToString(Invariant)) + " |");
+        }
+
+        var ratios = CostComparison.CapacityRatios(results);
+        if (ratios.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Ratios to Direct, same run (ratio of medians; CPU below 1 is cheaper than Direct, throughput below 1 is less):");
+            md.AppendLine();
+            md.AppendLine("| Strategy | Throughput | CPU per operation, whole system | Primary's CPU per operation |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var ratio in ratios.OrderBy(r => Order(results, r.Strategy)))
+            {
+                md.AppendLine(($"| {ratio.Strategy} | ×{ratio.Throughput:0.00} | ×{ratio.CpuPerOp:0.00} | ×{ratio.PrimaryCpuPerOp:0.00} |"));
+            }
+        }
+
         md.AppendLine();
     }
 
@@ -222,10 +357,12 @@ public static class MarkdownReport
 
         md.AppendLine();
 
-        static string Sum(IEnumerable<IReadOnlyDictionary<string, int>> reasons) =>
-            string.Join(", ", reasons.SelectMany(r => r).GroupBy(r => r.Key).Select(g => (g.Key, Count: g.Sum(r => r.Value)))
-                .OrderByDescending(r => r.Count).Select(r => $"{r.Key} {r.Count}"));
+        static string Sum(IEnumerable<IReadOnlyDictionary<string, int>> reasons) => SumReasons(reasons);
     }
+
+    private static string SumReasons(IEnumerable<IReadOnlyDictionary<string, int>> reasons) =>
+        string.Join(", ", reasons.SelectMany(r => r).GroupBy(r => r.Key).Select(g => (g.Key, Count: g.Sum(r => r.Value)))
+            .OrderByDescending(r => r.Count).Select(r => $"{r.Key} {r.Count}"));
 
     private static void AppendRouting(StringBuilder md, BenchResults results)
     {
@@ -247,9 +384,10 @@ public static class MarkdownReport
         md.AppendLine("### The API's capacity with routing and without");
         md.AppendLine();
         md.AppendLine("Signed-in users read their own posts back-to-back (no think time, lag 0, each user's post already on the replicas) "
-            + "through the API, in `Lsn` mode (wait 100 ms) and in the `Eventual` baseline, each on its own start of 2 silos and the API, "
-            + "right after that start's cells (so warmed up). "
-            + "Both modes ask the user's grain (monotonic reads); `Lsn` adds the policy's check and the replica's position guard statement.");
+            + "through the API, in `Lsn` mode (wait 100 ms), in the `Eventual` baseline and in Direct, each on its own start of the API "
+            + "(with 2 silos, none for Direct), right after that start's cells (so warmed up). "
+            + "Both routed modes ask the user's grain (monotonic reads); `Lsn` adds the policy's check and the replica's position guard "
+            + "statement. Direct asks nothing and reads the primary.");
         md.AppendLine();
         md.AppendLine("| Mode | Clients | Requests per second | p50 ms | p99 ms |");
         md.AppendLine("|---|---:|---:|---:|---:|");
@@ -259,12 +397,20 @@ public static class MarkdownReport
         }
 
         var byName = results.Throughput.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => Stats.Summarize(g.Select(t => t.PerSecond)).Median);
-        if (byName.Count == 2)
+        var ratios = new List<string>();
+        foreach (var baseline in new[] { Strategy.Eventual.Label, Strategy.Direct.Label })
         {
-            var routed = byName.First(k => k.Key != Strategy.Eventual.Label);
-            var eventual = byName[Strategy.Eventual.Label];
+            if (byName.TryGetValue(baseline, out var reference) && reference > 0)
+            {
+                ratios.AddRange(byName.Where(k => k.Key != baseline && !(baseline == Strategy.Eventual.Label && k.Key == Strategy.Direct.Label))
+                    .Select(k => $"{k.Key} ÷ {baseline}: **{k.Value / reference:0.00}**"));
+            }
+        }
+
+        if (ratios.Count > 0)
+        {
             md.AppendLine();
-            md.AppendLine(($"Throughput ratio {routed.Key} ÷ Eventual: **{routed.Value / eventual:0.00}** (medians of the repetitions, same run)."));
+            md.AppendLine(($"Throughput ratios: {string.Join("; ", ratios)} (medians of the repetitions, same run)."));
         }
 
         md.AppendLine();
@@ -272,14 +418,17 @@ public static class MarkdownReport
 
     private static void AppendErrors(StringBuilder md, BenchResults results)
     {
-        var errors = results.Cells.SelectMany(c => c.ErrorKinds.Select(e => (c.Strategy, e.Key, e.Value))).GroupBy(e => (e.Strategy, e.Key))
+        var errors = results.Cells.SelectMany(c => c.ErrorKinds.Select(e => (c.Strategy, Key: e.Key, e.Value)))
+            .Concat(results.Probes.SelectMany(p => p.ErrorKinds.Select(e => (p.Strategy, Key: "probe: " + e.Key, e.Value))))
+            .Concat(results.Capacity.SelectMany(c => c.ErrorKinds.Select(e => (c.Strategy, Key: "mixed workload: " + e.Key, e.Value))))
+            .GroupBy(e => (e.Strategy, e.Key))
             .Select(g => (g.Key.Strategy, g.Key.Key, Count: g.Sum(e => e.Value))).ToList();
         var failedCalls = results.Decisions.Concat(results.Throughput).Sum(d => d.Failed);
         md.AppendLine("## Errors");
         md.AppendLine();
         if (errors.Count == 0 && failedCalls == 0)
         {
-            md.AppendLine("None: every request of every cell was answered with success (a 404 for a profile not yet written counts as an answer).");
+            md.AppendLine("None: every request of every cell, probe and capacity run was answered with success (a 404 for a profile not yet written counts as an answer).");
         }
         else
         {
@@ -297,6 +446,23 @@ public static class MarkdownReport
         }
 
         md.AppendLine();
+    }
+
+    private static readonly string ReadAfterWriteProbeLater = Cost.ReadAfterWriteProbe.LaterBy.TotalMilliseconds.ToString("0", Invariant);
+
+    private static int Order(BenchResults results, string strategy)
+    {
+        var index = results.Strategies.ToList().IndexOf(strategy);
+        return index < 0 ? int.MaxValue : index;
+    }
+
+    private static double Median(IEnumerable<double> values) => Stats.Summarize(values).Median;
+
+    /// <summary>"p50 / p99", each the median of the repetitions.</summary>
+    private static string Pair(IEnumerable<Latency> latencies)
+    {
+        var list = latencies.ToList();
+        return $"{Median(list.Select(l => l.P50)).ToString("0.0", Invariant)} / {Median(list.Select(l => l.P99)).ToString("0.0", Invariant)}";
     }
 
     private static string PgpoolVersion(BenchResults results) =>

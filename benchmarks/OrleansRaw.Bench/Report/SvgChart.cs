@@ -157,11 +157,13 @@ public static class SvgChart
     private static string Tick(double value) =>
         value.ToString(value >= 100 || value == Math.Floor(value) ? "0" : value >= 10 ? "0.#" : "0.##", CultureInfo.InvariantCulture);
 
-    // A strategy keeps its colour whichever strategies a run has.
+    // A strategy keeps its colour whichever strategies a run has; Direct came last, so earlier charts keep theirs.
+    private static readonly IReadOnlyList<string> ColourOrder = [.. Strategy.All.Where(s => s != Strategy.Direct).Append(Strategy.Direct).Select(s => s.Label)];
+
     private static string Color(string strategy)
     {
-        var index = Strategy.All.Select(s => s.Label).ToList().IndexOf(strategy);
-        return Palette[(index < 0 ? Strategy.All.Count : index) % Palette.Length];
+        var index = ColourOrder.ToList().IndexOf(strategy);
+        return Palette[(index < 0 ? ColourOrder.Count : index) % Palette.Length];
     }
 
     private static string Escape(string text) => SecurityElement.Escape(text) ?? "";

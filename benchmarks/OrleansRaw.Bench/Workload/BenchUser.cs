@@ -62,18 +62,22 @@ public sealed class BenchUser(HttpClient http, long userId, Func<TimeSpan> clock
         }, think: null, cancellationToken);
     }
 
-    /// <summary>Reads back the data of the last write; stale when it does not show that write.</summary>
-    public Task<Sample> ReadOwnAsync(TimeSpan think, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads back the data of the last write; stale when it does not show that write. <paramref name="strong"/> asks
+    /// for the primary (<c>?consistency=strong</c>), which the API honours in every mode.
+    /// </summary>
+    public Task<Sample> ReadOwnAsync(TimeSpan think, CancellationToken cancellationToken, bool strong = false)
     {
         var last = _last ?? throw new InvalidOperationException("read-back before any successful write");
+        var query = strong ? "?consistency=strong" : "";
         return last.Kind switch
         {
-            WriteKind.Post => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/posts", null, async response =>
+            WriteKind.Post => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/posts" + query, null, async response =>
                 (await response.Content.ReadFromJsonAsync<List<Post>>(cancellationToken))!.Any(p => p.Id == last.PostId), think, cancellationToken),
-            WriteKind.Profile => SendAsync(RequestKind.OwnRead, HttpMethod.Get, $"/api/profile/{userId}", null, async response =>
+            WriteKind.Profile => SendAsync(RequestKind.OwnRead, HttpMethod.Get, $"/api/profile/{userId}{query}", null, async response =>
                 response.StatusCode == HttpStatusCode.OK
                 && (await response.Content.ReadFromJsonAsync<Profile>(cancellationToken))!.Name == last.ProfileName, think, cancellationToken, notFoundIsAnswer: true),
-            _ => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/cart", null, async response =>
+            _ => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/cart" + query, null, async response =>
                 (await response.Content.ReadFromJsonAsync<Cart>(cancellationToken))!.Items.Any(i => i.ProductId == last.ProductId), think, cancellationToken),
         };
     }

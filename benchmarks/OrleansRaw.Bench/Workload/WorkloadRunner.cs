@@ -74,7 +74,8 @@ public sealed class WorkloadRunner(HttpClient http)
         return new CellRun([.. samples.OrderBy(s => s.At)], elapsed, firstUserId, plan.Users.Count, skipped);
     }
 
-    private static async Task RunActionAsync(TimedAction action, Stopwatch clock, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="action"/> at its time on <paramref name="clock"/>.</summary>
+    internal static async Task RunActionAsync(TimedAction action, Stopwatch clock, CancellationToken cancellationToken)
     {
         var wait = action.At - clock.Elapsed;
         if (wait > TimeSpan.Zero)

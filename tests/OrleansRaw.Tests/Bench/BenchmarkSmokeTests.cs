@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using OrleansRaw.Bench.Cost;
 using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Report;
 using OrleansRaw.Bench.Results;
@@ -9,9 +10,10 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Bench;
 
 /// <summary>
-/// The benchmark's quick mode on the test deployment instead of a system of its own: its seeded workload goes through
-/// the API in Eventual and Lsn mode under 300 ms of lag, and its report and chart come out of the results. This
-/// proves the tool works; its figures are printed, never asserted.
+/// The benchmark's quick mode on the test deployment instead of a system of its own: its seeded workload, the
+/// read-right-after-a-write probe and the mixed-workload loop go through the API in Eventual and Lsn mode under 300 ms
+/// of lag (the loop at lag 0), and its report and chart come out of the results. This proves the tool works; its
+/// figures are printed, never asserted (the in-process API has no PIDs of its own, so no CPU is sampled here).
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper output)
@@ -53,6 +55,28 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
                 Assert.Equal(plan.OwnReads, cell.OwnReads);
                 Assert.Equal(2 * plan.OwnReads, cell.Reads);
                 Assert.All(run.Samples.Where(s => s.Kind != RequestKind.Write), s => Assert.NotNull(s.Source));
+
+                const int iterations = 5;
+                var probe = await ReadAfterWriteProbe.RunAsync(http, firstUserId + 100_000, iterations, [], label, lag.Key, 1, CancellationToken.None);
+                results.Probes.Add(probe);
+                output.WriteLine(probe.ToString());
+                Assert.Equal(0, probe.Errors);
+                Assert.Equal(2 * iterations, probe.OwnReads);
+                Assert.Equal(iterations, probe.StrongReads);
+                Assert.Equal(probe.StrongReads, probe.StrongReadsOnPrimary);
+            }
+
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+            var cpu = await ProcessCpu.CreateAsync();
+            foreach (var (label, deployment) in strategies)
+            {
+                using var http = deployment.Api.CreateClient();
+                var capacity = await MixedCapacity.MeasureAsync(http, Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000), clients: 4,
+                    TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1), cpu, [], label, 1, seed: 42, CancellationToken.None);
+                results.Capacity.Add(capacity);
+                output.WriteLine(capacity.ToString());
+                Assert.Equal(0, capacity.Errors);
+                Assert.True(capacity.Writes > 0 && capacity.Reads > capacity.Writes, $"{capacity.Writes} writes, {capacity.Reads} reads");
             }
         }
         finally
@@ -64,6 +88,9 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
         output.WriteLine(markdown);
         Assert.Contains($"## Lag {lag.Key}", markdown);
         Assert.All(strategies, s => Assert.Contains($"| {s.Label} |", markdown));
+        Assert.Contains("## Read right after a write", markdown);
+        Assert.Contains("## Capacity and CPU on the mixed workload", markdown);
+        Assert.Contains("## Targets (issue 12)", markdown);
 
         var chart = XDocument.Parse(SvgChart.Render(results));
         Assert.Equal(Svg + "svg", chart.Root!.Name);
