@@ -336,8 +336,9 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("`X-Consistency-Reason` of the reads, summed over the repetitions. Not shown behind pgpool, where the API's reason is "
             + "only the Eventual baseline's choice of a data source. With monotonic reads a signed-in user's read of *another* user's data "
-            + "needs a replica at least as far as what that user was last served, so after an own read from the primary it too may wait "
-            + "and fall back (`fallback-timeout`).");
+            + "needs a replica at least as far as what that user was last served *of others' data*; an own read from the primary raises "
+            + "only the floor of the user's own data. `replicas-behind`: no replica was expected to replay the floor within the wait "
+            + "budget, so the primary at once; `guard-fallback`: a replica was tried and had not replayed it by the end of its check.");
         md.AppendLine();
         md.AppendLine("| Strategy | Lag | Own reads | Foreign reads |");
         md.AppendLine("|---|---|---|---|");

@@ -22,7 +22,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     [MemberData(nameof(Faults))]
     public async Task OwnReads_StayFresh_AndWritesSurvive_Through(string fault)
     {
-        var services = new ServiceSet(57532, 57533, 57534, 57579, Path.Combine(RepoPaths.Root, ".data", "faults"));
+        var services = new ServiceSet(27532, 27533, 27534, 27579, Path.Combine(RepoPaths.Root, ".data", "faults-27532"));
         await services.RunAsync("reset");
         await services.RunAsync("up");
         try

@@ -92,12 +92,12 @@ public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Po
     }
 }
 
-/// <summary>The test run's shared service set: ports from the environment that <c>./test</c> sets, else 57432–57434 and 57379.</summary>
+/// <summary>The test run's shared service set: ports from the environment that <c>./test</c> sets, else 27432–27434 and 27379.</summary>
 public static class TestServices
 {
     public static ServiceSet Default { get; } = new(
-        Port("PG_PRIMARY_PORT", 57432), Port("PG_REPLICA1_PORT", 57433), Port("PG_REPLICA2_PORT", 57434), Port("REDIS_PORT", 57379),
-        Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", "test"));
+        Port("PG_PRIMARY_PORT", 27432), Port("PG_REPLICA1_PORT", 27433), Port("PG_REPLICA2_PORT", 27434), Port("REDIS_PORT", 27379),
+        Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", "test-27432"));
 
     public static string Redis => Default.Redis;
     public static string Primary => Default.Primary;
