@@ -52,7 +52,10 @@ internal static class Program
             var outDirectory = options.OutDirectory ?? (options.Quick ? Path.Combine(env.RunDirectory, "report") : Path.Combine(options.Root, "docs"));
             Directory.CreateDirectory(outDirectory);
             await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.svg"), SvgChart.Render(results));
-            await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.md"), MarkdownReport.Render(results, "benchmarks.svg"));
+            // The explanation is edited by hand in docs/benchmarks-notes.md; the report carries it after the targets.
+            var notesFile = Path.Combine(options.Root, "docs", "benchmarks-notes.md");
+            var notes = File.Exists(notesFile) ? await File.ReadAllTextAsync(notesFile) : null;
+            await File.WriteAllTextAsync(Path.Combine(outDirectory, "benchmarks.md"), MarkdownReport.Render(results, "benchmarks.svg", notes));
             if (options.RenderFrom is null)
             {
                 Directory.CreateDirectory(env.RunDirectory);

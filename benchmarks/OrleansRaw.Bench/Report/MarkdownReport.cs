@@ -11,13 +11,16 @@ public static class MarkdownReport
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static string Render(BenchResults results, string chartFile)
+    /// <param name="results">The run's figures.</param>
+    /// <param name="chartFile">The chart's file name, next to the report.</param>
+    /// <param name="notes">Hand-written prose placed after the targets (what each change bought), or null.</param>
+    public static string Render(BenchResults results, string chartFile, string? notes = null)
     {
         var culture = CultureInfo.CurrentCulture;
         CultureInfo.CurrentCulture = Invariant;
         try
         {
-            return RenderInvariant(results, chartFile);
+            return RenderInvariant(results, chartFile, notes);
         }
         finally
         {
@@ -25,7 +28,7 @@ public static class MarkdownReport
         }
     }
 
-    private static string RenderInvariant(BenchResults results, string chartFile)
+    private static string RenderInvariant(BenchResults results, string chartFile, string? notes)
     {
         var md = new StringBuilder();
         var baseline = results.Strategies[0];
@@ -62,6 +65,11 @@ public static class MarkdownReport
         md.AppendLine();
         AppendMethod(md, results);
         AppendTargets(md, results);
+        if (!string.IsNullOrWhiteSpace(notes))
+        {
+            md.AppendLine(notes.TrimEnd());
+            md.AppendLine();
+        }
 
         foreach (var (lag, description) in results.LagProfiles)
         {
