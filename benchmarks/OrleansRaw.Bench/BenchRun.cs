@@ -196,7 +196,8 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
                 actions.Add(new TimedAction(lag.SpikeFrom + lag.SpikeFor, "spike over", ct => replicas.SetLagAsync(lag.Steady, ct)));
             }
 
-            var probe = await ReadAfterWriteProbe.RunAsync(http, TakeUserIds(1), options.ProbeIterations, actions, strategy.Label, lag.Key, rep, cancellationToken);
+            (TimeSpan, TimeSpan)? spikeWindow = lag.Spike is null ? null : (lag.SpikeFrom, lag.SpikeFrom + lag.SpikeFor);
+            var probe = await ReadAfterWriteProbe.RunAsync(http, TakeUserIds(1), options.ProbeIterations, actions, spikeWindow, strategy.Label, lag.Key, rep, cancellationToken);
             results.Probes.Add(probe);
             log(probe.ToString());
         }

@@ -19,15 +19,17 @@ public static class ReadAfterWriteProbe
     private const int WarmUpIterations = 3;
 
     /// <param name="actions">Run at their time from the start of the measured iterations (the lag profile's spike).</param>
+    /// <param name="spike">When the spike's lag is in force, from the start of the measured iterations: reads right after a
+    /// write that start in it are also reported apart (the lag beyond the budget), or null without a spike.</param>
     public static async Task<ProbeResult> RunAsync(HttpClient http, long userId, int iterations, IReadOnlyList<TimedAction> actions,
-        string strategy, string lag, int repetition, CancellationToken cancellationToken)
+        (TimeSpan From, TimeSpan To)? spike, string strategy, string lag, int repetition, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var user = new BenchUser(http, userId, () => clock.Elapsed);
         await user.SignInAsync(cancellationToken);
         for (var i = 0; i < WarmUpIterations; i++)
         {
-            await IterateAsync(user, cancellationToken);
+            await IterateAsync(user, clock, cancellationToken);
         }
 
         clock.Restart();
@@ -35,7 +37,7 @@ public static class ReadAfterWriteProbe
         var done = new List<Iteration>(iterations);
         for (var i = 0; i < iterations; i++)
         {
-            done.Add(await IterateAsync(user, cancellationToken));
+            done.Add(await IterateAsync(user, clock, cancellationToken));
         }
 
         // The lag profile runs to its end, so the next probe starts from the steady lag.
@@ -46,6 +48,9 @@ public static class ReadAfterWriteProbe
         var later = done.Select(d => d.Later).OfType<Sample>().Where(s => s.Ok).ToList();
         var strong = done.Select(d => d.Strong).OfType<Sample>().Where(s => s.Ok).ToList();
         var own = atOnce.Concat(later).ToList();
+        var inSpike = spike is { } window
+            ? done.Where(d => d.AtOnceStarted >= window.From && d.AtOnceStarted < window.To).Select(d => d.AtOnce).OfType<Sample>().Where(s => s.Ok).ToList()
+            : null;
         return new ProbeResult(
             strategy,
             lag,
@@ -64,18 +69,22 @@ public static class ReadAfterWriteProbe
             strong.Count(s => s.FromPrimary),
             Reasons(atOnce),
             Reasons(later),
-            all.Where(s => !s.Ok).GroupBy(s => s.Error ?? "?").ToDictionary(g => g.Key, g => g.Count()));
+            all.Where(s => !s.Ok).GroupBy(s => s.Error ?? "?").ToDictionary(g => g.Key, g => g.Count()),
+            inSpike is null ? null : Latency.Of(inSpike.Select(s => s.LatencyMs)),
+            inSpike?.Count ?? 0,
+            inSpike?.Count(s => s.FromPrimary) ?? 0);
     }
 
-    private static async Task<Iteration> IterateAsync(BenchUser user, CancellationToken cancellationToken)
+    private static async Task<Iteration> IterateAsync(BenchUser user, Stopwatch clock, CancellationToken cancellationToken)
     {
         var write = await user.WriteAsync(WriteKind.Post, cancellationToken);
         if (!write.Ok)
         {
-            return new Iteration(write, null, null, null);
+            return new Iteration(write, null, null, null, clock.Elapsed);
         }
 
         var written = Stopwatch.GetTimestamp();
+        var atOnceStarted = clock.Elapsed;
         var atOnce = await user.ReadOwnAsync(TimeSpan.Zero, cancellationToken);
         var wait = LaterBy - Stopwatch.GetElapsedTime(written);
         if (wait > TimeSpan.Zero)
@@ -85,13 +94,13 @@ public static class ReadAfterWriteProbe
 
         var later = await user.ReadOwnAsync(LaterBy, cancellationToken);
         var strong = await user.ReadOwnAsync(TimeSpan.Zero, cancellationToken, strong: true);
-        return new Iteration(write, atOnce, later, strong);
+        return new Iteration(write, atOnce, later, strong, atOnceStarted);
     }
 
     private static Dictionary<string, int> Reasons(IEnumerable<Sample> reads) =>
         reads.GroupBy(s => s.Reason ?? "?").ToDictionary(g => g.Key, g => g.Count());
 
-    private sealed record Iteration(Sample Write, Sample? AtOnce, Sample? Later, Sample? Strong)
+    private sealed record Iteration(Sample Write, Sample? AtOnce, Sample? Later, Sample? Strong, TimeSpan AtOnceStarted)
     {
         public IEnumerable<Sample> Samples => new[] { Write, AtOnce, Later, Strong }.OfType<Sample>();
     }

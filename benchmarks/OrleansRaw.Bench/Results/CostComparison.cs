@@ -54,14 +54,18 @@ public static class CostComparison
 
         foreach (var lag in new[] { LagProfile.Steadily(300).Key, LagProfile.SpikeTo2s.Key })
         {
+            // In the spike profile the lag is beyond the budget only during the spike: those reads are the target's.
             var probes = Probes(results, label, lag);
+            var spike = probes.Count > 0 && probes.All(p => p.AtOnceInSpike is not null);
             foreach (var (name, own, strong) in new (string, Func<ProbeResult, double>, Func<ProbeResult, double>)[]
                      {
-                         ("p50", p => p.AtOnce.P50, p => p.Strong.P50),
-                         ("p99", p => p.AtOnce.P99, p => p.Strong.P99),
+                         ("p50", p => (spike ? p.AtOnceInSpike! : p.AtOnce).P50, p => p.Strong.P50),
+                         ("p99", p => (spike ? p.AtOnceInSpike! : p.AtOnce).P99, p => p.Strong.P99),
                      })
             {
-                var target = $"Lag {lag}: own read right after a write, {name} ≤ 1.5 × strong read {name}";
+                var target = spike
+                    ? $"Lag {lag}, during the 2 s phase: own read right after a write, {name} ≤ 1.5 × strong read {name}"
+                    : $"Lag {lag}: own read right after a write, {name} ≤ 1.5 × strong read {name}";
                 checks.Add(probes.Count == 0 ? Missing(target) : Relative(target, Median(probes, own), Median(probes, strong), 1.5));
             }
         }

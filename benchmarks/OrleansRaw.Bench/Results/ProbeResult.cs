@@ -18,6 +18,9 @@ public sealed record Latency(double P50, double P99)
 /// <param name="StaleAtOnce">Reads at once that did not show the post just written.</param>
 /// <param name="OwnReadsOnPrimary">Own reads (both kinds) whose <c>X-Read-Source</c> was <c>primary</c>.</param>
 /// <param name="StrongReadsOnPrimary">Strong reads whose <c>X-Read-Source</c> was <c>primary</c> (all of them, if the API keeps its contract).</param>
+/// <param name="AtOnceInSpike">Reads at once that started while a spike's lag was in force (null: the profile has no spike).</param>
+/// <param name="InSpikeReads">How many reads at once started in the spike.</param>
+/// <param name="InSpikeOnPrimary">How many of those ran on the primary.</param>
 public sealed record ProbeResult(
     string Strategy,
     string Lag,
@@ -36,7 +39,10 @@ public sealed record ProbeResult(
     int StrongReadsOnPrimary,
     IReadOnlyDictionary<string, int> AtOnceReasons,
     IReadOnlyDictionary<string, int> LaterReasons,
-    IReadOnlyDictionary<string, int> ErrorKinds)
+    IReadOnlyDictionary<string, int> ErrorKinds,
+    Latency? AtOnceInSpike = null,
+    int InSpikeReads = 0,
+    int InSpikeOnPrimary = 0)
 {
     /// <summary>Read at once ÷ strong read, at the median.</summary>
     public double AtOnceToStrongP50 => Ratio(AtOnce.P50, Strong.P50);
@@ -50,7 +56,8 @@ public sealed record ProbeResult(
         $"{Strategy,-22} {Lag,-9} probe: write p50/p99 {Write.P50:F1}/{Write.P99:F1} ms, read at once {AtOnce.P50:F1}/{AtOnce.P99:F1}, "
         + $"60 ms later {Later.P50:F1}/{Later.P99:F1}, strong {Strong.P50:F1}/{Strong.P99:F1} ms; at once ÷ strong "
         + $"{AtOnceToStrongP50:F2} (p50) / {AtOnceToStrongP99:F2} (p99); stale {StaleAtOnce}+{StaleLater} of {OwnReads}, "
-        + $"{Format.Percent(OwnPrimaryShare)} of own reads on the primary, {Errors} errors";
+        + $"{Format.Percent(OwnPrimaryShare)} of own reads on the primary, {Errors} errors"
+        + (AtOnceInSpike is { } spike ? $"; during the spike: read at once {spike.P50:F1}/{spike.P99:F1} ms, {InSpikeOnPrimary} of {InSpikeReads} on the primary" : "");
 
     private static double Ratio(double value, double reference) => reference > 0 ? value / reference : double.NaN;
 }

@@ -57,7 +57,7 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
                 Assert.All(run.Samples.Where(s => s.Kind != RequestKind.Write), s => Assert.NotNull(s.Source));
 
                 const int iterations = 5;
-                var probe = await ReadAfterWriteProbe.RunAsync(http, firstUserId + 100_000, iterations, [], label, lag.Key, 1, CancellationToken.None);
+                var probe = await ReadAfterWriteProbe.RunAsync(http, firstUserId + 100_000, iterations, [], null, label, lag.Key, 1, CancellationToken.None);
                 results.Probes.Add(probe);
                 output.WriteLine(probe.ToString());
                 Assert.Equal(0, probe.Errors);
