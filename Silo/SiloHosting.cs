@@ -31,7 +31,10 @@ public static partial class SiloHosting
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.AddOrleansRawGrains(configuration);
             // Reports this silo's grain and runtime statistics to the dashboard the API serves at /dashboard.
-            orleans.AddDashboard();
+            if (silo.Dashboard)
+            {
+                orleans.AddDashboard();
+            }
         });
 
         builder.Services.AddHostedService<StartupReport>();

@@ -18,4 +18,7 @@ public sealed class SiloOptions
 
     /// <summary>Listen on every interface (containers) rather than only the advertised address.</summary>
     public bool ListenOnAnyHostAddress { get; set; }
+
+    /// <summary>Report to the Orleans dashboard the API serves; it times every grain call, which costs CPU on each.</summary>
+    public bool Dashboard { get; set; } = true;
 }
