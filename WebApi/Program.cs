@@ -4,7 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddOrleansRawApi();
 
 var app = builder.Build();
-await app.UseOrleansRawApiAsync();
+app.UseOrleansRawApi();
 await app.RunAsync();
 
 /// <summary>The API's entry point; public so tests can host it with WebApplicationFactory.</summary>

@@ -12,7 +12,11 @@ public static class AuthSetup
 
     public static IServiceCollection AddOrleansRawAuth(this IServiceCollection services)
     {
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations()
+            .Validate<IHostEnvironment>((options, environment) => environment.IsDevelopment() || DevelopmentSecrets.Unsafe(options) is null,
+                "Refusing to start outside Development with development credentials: Auth:EnableDevTokens must be false and "
+                + "Auth:SigningKey must be a secret of this deployment, not a key published in the repository.")
+            .ValidateOnStart();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<Microsoft.Extensions.Options.IOptions<AuthOptions>>((jwt, auth) =>

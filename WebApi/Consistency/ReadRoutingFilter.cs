@@ -23,7 +23,15 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
             clientLsn = lsn;
         }
 
-        var request = new ReadRequest(reader, owner(http), IsCritical(http.Request), clientLsn);
+        var critical = IsCritical(http.Request);
+        if (critical && reader is null)
+        {
+            // A strong read costs the primary; only a signed-in (and so rate-limitable, accountable) caller may ask for one.
+            return TypedResults.Problem("Strong reads (consistency=strong) need a signed-in user: send a bearer token.",
+                statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required");
+        }
+
+        var request = new ReadRequest(reader, owner(http), critical, clientLsn);
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 

@@ -38,6 +38,7 @@ public static class ApiHosting
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DataSources>();
+        services.AddHostedService<SchemaMigration>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddSingleton<ReadRouter>();
         services.AddScoped<RoutedDatabase>();
@@ -109,10 +110,8 @@ public static class ApiHosting
         return builder;
     }
 
-    public static async Task<WebApplication> UseOrleansRawApiAsync(this WebApplication app)
+    public static WebApplication UseOrleansRawApi(this WebApplication app)
     {
-        await SchemaMigrator.ApplyAsync(app.Services.GetRequiredService<DataSources>().Primary, app.Lifetime.ApplicationStopping);
-
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);

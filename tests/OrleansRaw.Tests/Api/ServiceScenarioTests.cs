@@ -98,7 +98,7 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
     [Theory]
     [InlineData("query")]
     [InlineData("header")]
-    public async Task CriticalReads_GoToThePrimary(string how)
+    public async Task CriticalReads_GoToThePrimary_ForSignedInUsers_AndAreRefusedToAnonymousCallers(string how)
     {
         await fixture.Db.SetLagAsync(TimeSpan.Zero);
         using var author = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
@@ -115,6 +115,14 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
             }
 
             using var response = await client.Http.SendAsync(request);
+            if (client == anonymous)
+            {
+                // A strong read costs the primary: only an accountable, rate-limitable caller may ask for one.
+                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                continue;
+            }
+
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("primary", response.Headers.GetValues("X-Read-Source").Single());
             Assert.Equal(RoutingReasons.Critical, response.Headers.GetValues("X-Consistency-Reason").Single());
