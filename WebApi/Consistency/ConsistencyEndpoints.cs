@@ -21,6 +21,6 @@ public static class ConsistencyEndpoints
 
     /// <summary>The endpoint writes the caller's data on the primary; the write is recorded before the response leaves.</summary>
     public static TBuilder WritesCallerData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireRateLimiting(Hosting.WriteRateLimitOptions.WritesPolicy)
+        builder.RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy)
             .AddEndpointFilterFactory((_, next) => WriteTrackingFilter.Wrap(next));
 }

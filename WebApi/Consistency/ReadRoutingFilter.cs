@@ -31,6 +31,14 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
                 statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required");
         }
 
+        if (critical && !http.RequestServices.GetRequiredService<StrongReadLimiter>().TryAcquire(reader!.Value, out var retryAfter))
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem("Too many strong reads: they always run on the primary. Read without consistency=strong, or retry later.",
+                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many strong reads");
+        }
+
         var request = new ReadRequest(reader, owner(http), critical, clientLsn);
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);

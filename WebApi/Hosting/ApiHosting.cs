@@ -34,13 +34,14 @@ public static class ApiHosting
         services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<PostStatsWorker>();
-        services.AddOptions<WriteRateLimitOptions>().BindConfiguration(WriteRateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DataSources>();
         services.AddHostedService<SchemaMigration>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddSingleton<ReadRouter>();
+        services.AddSingleton<StrongReadLimiter>();
         services.AddScoped<RoutedDatabase>();
 
         services.AddOrleansRawAuth();
@@ -54,9 +55,9 @@ public static class ApiHosting
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(WriteRateLimitOptions.WritesPolicy, context =>
+            limiter.AddPolicy(RateLimitOptions.WritesPolicy, context =>
             {
-                var options = context.RequestServices.GetRequiredService<IOptions<WriteRateLimitOptions>>().Value;
+                var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 var user = CurrentUser.Id(context.User)?.ToString(CultureInfo.InvariantCulture) ?? "anonymous";
                 return RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
                 {
@@ -74,7 +75,7 @@ public static class ApiHosting
                 var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many writes",
-                    $"Slow down: at most {context.HttpContext.RequestServices.GetRequiredService<IOptions<WriteRateLimitOptions>>().Value.WritesPerSecond} writes per second per user.");
+                    $"Slow down: at most {context.HttpContext.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.WritesPerSecond} writes per second per user.");
             };
         });
 

@@ -130,6 +130,41 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task StrongReads_AreRateLimitedPerUser_WithRetryAfter_AndOneUserDoesNotUseUpAnothersShare()
+    {
+        var limited = await fixture.DeploymentAsync("strong-read-limit", new Dictionary<string, string?>
+        {
+            ["RateLimiting:StrongReadsPerSecond"] = "5",
+            ["RateLimiting:StrongReadBurst"] = "10",
+        });
+        using var greedy = await limited.CreateClient().SignInAsync(TestUsers.NewId());
+        using var other = await limited.CreateClient().SignInAsync(TestUsers.NewId());
+        var statuses = new List<HttpStatusCode>();
+        string? retryAfter = null;
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await greedy.Http.GetAsync("/api/posts?consistency=strong");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                retryAfter ??= response.Headers.RetryAfter?.ToString();
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+        }
+
+        // The burst of 10 passes; of the rest, at most the few tokens refilled meanwhile.
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.OK), 10, 15);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.False(string.IsNullOrEmpty(retryAfter), "a 429 without Retry-After");
+
+        using var fair = await other.Http.GetAsync("/api/posts?consistency=strong");
+        Assert.Equal(HttpStatusCode.OK, fair.StatusCode);
+        // An ordinary read of the same user is not limited.
+        using var ordinary = await greedy.Http.GetAsync("/api/posts");
+        Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+    }
+
+    [Fact]
     public async Task GetPost_OfAMissingId_Is404ProblemDetails()
     {
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
