@@ -88,7 +88,7 @@ public sealed partial class ReplicaMonitorGrain(
             var (inRecovery, replay) = await probes.ReadReplicaAsync(name, cancellationToken);
             if (!inRecovery)
             {
-                return Failed(name, previous, sampledAt, "not in recovery (promoted?)");
+                return Failed(name, previous, sampledAt, ReplicaErrors.NotInRecovery);
             }
 
             _failures[name] = 0;
@@ -97,7 +97,7 @@ public sealed partial class ReplicaMonitorGrain(
             // How soon a new write may be expected there: the delay of the last write it replayed, or its lag if longer.
             var expectedDelayMs = Math.Max(lagMs, _history.ReplayDelayMs(name, replay, sampledAt));
             return Track(previous, new ReplicaStatus(name, healthy, replay, lagMs, primaryLsn.BytesAfter(replay), sampledAt,
-                healthy ? null : $"lag {lagMs:F0} ms exceeds {_options.MaxLag.TotalMilliseconds:F0} ms", expectedDelayMs));
+                healthy ? null : $"{ReplicaErrors.LagPrefix}{lagMs:F0} ms exceeds {_options.MaxLag.TotalMilliseconds:F0} ms", expectedDelayMs));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
         {

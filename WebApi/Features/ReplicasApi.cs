@@ -15,17 +15,26 @@ public static class ReplicasApi
 
     public sealed record ReplicasView(string PrimaryLsn, DateTimeOffset SampledAt, double P99LagMs, List<ReplicaView> Replicas);
 
-    private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(IGrainFactory grains)
+    private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(IGrainFactory grains, HttpContext http)
     {
         try
         {
             var snapshot = await grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster).GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            var signedIn = Auth.CurrentUser.Id(http.User) is not null;
             return TypedResults.Ok(new ReplicasView(snapshot.PrimaryLsn.ToString(), snapshot.SampledAt, snapshot.P99LagMs,
-                [.. snapshot.Replicas.Select(r => new ReplicaView(r.Name, r.Healthy, r.ReplayLsn.ToString(), r.LagMs, r.LagBytes, r.SampledAt, r.Error))]));
+                [.. snapshot.Replicas.Select(r => new ReplicaView(r.Name, r.Healthy, r.ReplayLsn.ToString(), r.LagMs, r.LagBytes, r.SampledAt,
+                    signedIn ? r.Error : PublicError(r.Error)))]));
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
         {
             return TypedResults.Problem("The replica monitor did not answer.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    // What an anonymous caller may learn of a replica's trouble: the monitor's own words, never a driver's message
+    // (those name hosts and ports).
+    internal static string? PublicError(string? error) =>
+        error is null ? null
+        : error.StartsWith(ReplicaErrors.NotInRecovery, StringComparison.Ordinal) || error.StartsWith(ReplicaErrors.LagPrefix, StringComparison.Ordinal) ? error
+        : "the monitor could not probe it";
 }

@@ -10,7 +10,7 @@ namespace OrleansRaw.WebApi.Hosting;
 /// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). In the
 /// <c>Consistency:Direct</c> baseline there is no cluster, so the primary alone.
 /// </summary>
-public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyApiOptions> consistency) : IHealthCheck
+public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyApiOptions> consistency, ILogger<ReadinessChecks> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -21,7 +21,9 @@ public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains, I
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy("The primary is unreachable: " + ex.Message);
+            // The answer is public: the driver's message (host names, ports) goes to the log only.
+            LogUnready(logger, "primary", ex.Message);
+            return HealthCheckResult.Unhealthy("The primary is unreachable.");
         }
 
         if (consistency.Value.Direct)
@@ -40,7 +42,11 @@ public sealed class ReadinessChecks(DataSources sources, IGrainFactory grains, I
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy("The Orleans cluster is unreachable: " + ex.Message);
+            LogUnready(logger, "Orleans cluster", ex.Message);
+            return HealthCheckResult.Unhealthy("The Orleans cluster is unreachable.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: the {Dependency} is unreachable: {Error}")]
+    private static partial void LogUnready(ILogger logger, string dependency, string error);
 }
