@@ -105,6 +105,22 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         return rows;
     }
 
+    /// <summary>
+    /// A position at or past this request's write: the one read with it in the same round trip, else the primary's
+    /// position now (read in a statement of its own, so past the commit whenever the commit happened).
+    /// </summary>
+    public async Task<Lsn> WrittenPositionAsync(CancellationToken cancellationToken)
+    {
+        if (WrittenThrough is { } known)
+        {
+            return known;
+        }
+
+        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(PrimaryPositionSql, cancellationToken: cancellationToken));
+        return Lsn.Parse(text!).ToWrittenEnd();
+    }
+
     /// <summary>Runs a write of several steps on the primary; whatever it commits is tracked, even if it then throws.</summary>
     public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
     {

@@ -1,7 +1,5 @@
-using Dapper;
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Data;
 
 namespace OrleansRaw.WebApi.Consistency;
 
@@ -68,9 +66,7 @@ internal static partial class WriteTrackingFilter
         Lsn lsn;
         try
         {
-            // The position read with the write when the batch completed; otherwise one read now, which is past the
-            // commit whenever the commit happened.
-            lsn = db.WrittenThrough ?? await ReadWrittenEndAsync(services.GetRequiredService<DataSources>(), deadline.Token);
+            lsn = await db.WrittenPositionAsync(deadline.Token);
         }
         catch (Exception ex)
         {
@@ -82,15 +78,6 @@ internal static partial class WriteTrackingFilter
         var recorded = await RecordAsync(services, userId, new WriteRecord(lsn, clock.GetUtcNow()), options, logger, clock);
         services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(recorded);
         return recorded ? lsn : null;
-    }
-
-    // After COMMIT, in a statement of its own: a position read inside the transaction could precede its commit record.
-    private static async Task<Lsn> ReadWrittenEndAsync(DataSources sources, CancellationToken cancellationToken)
-    {
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
-        var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT pg_current_wal_insert_lsn()::text", cancellationToken: cancellationToken));
-        return Lsn.Parse(text!).ToWrittenEnd();
     }
 
     private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write, ConsistencyApiOptions options, ILogger logger, TimeProvider clock)
