@@ -115,15 +115,16 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         // is tried if that is expected within the budget; the check waits for it on the replica itself, so the read
         // runs the moment the position is replayed. A wrong guess costs that bounded wait and one round trip, then
         // the primary; it can never cost a stale read, because the check is what decides.
-        var best = healthy.Select(r => (Replica: r, Eta: PredictedReplay(r, required, now))).MinBy(c => c.Eta);
-        if (best.Eta > budget)
+        var predicted = healthy.Select(r => (Replica: r, Eta: PredictedReplay(r, required, now))).ToList();
+        var best = predicted.Min(c => c.Eta);
+        if (best > budget)
         {
             return RoutingDecision.Primary(RoutingReasons.ReplicasBehind);
         }
 
-        var equals = healthy.Where(r => PredictedReplay(r, required, now) == best.Eta).ToList();
-        var wait = best.Eta + options.ReplicaWaitMargin;
-        return RoutingDecision.OnReplica(equals[_random.Next(equals.Count)].Name, required.Lsn, reason, wait < budget ? wait : budget);
+        var equals = predicted.Where(c => c.Eta == best).ToList();
+        var wait = best + options.ReplicaWaitMargin;
+        return RoutingDecision.OnReplica(equals[_random.Next(equals.Count)].Replica.Name, required.Lsn, reason, wait < budget ? wait : budget);
     }
 
     // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every read.
