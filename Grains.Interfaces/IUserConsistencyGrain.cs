@@ -6,17 +6,21 @@ namespace OrleansRaw;
 [Alias("OrleansRaw.IUserConsistencyGrain")]
 public interface IUserConsistencyGrain : IGrainWithIntegerKey
 {
-    /// <summary>Records a committed write; the write is acknowledged to the client only after this returns.</summary>
+    /// <summary>Records a committed write, revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
     [Alias("RecordWriteAsync")]
-    Task RecordWriteAsync(WriteRecord write);
+    Task<ReaderLease?> RecordWriteAsync(WriteRecord write, IReaderLeaseHolder? writer = null);
 
-    /// <summary>Decides where one of this user's reads runs, waiting briefly for a replica when the policy allows.</summary>
+    /// <summary>Lends the user's reader state to <paramref name="holder"/>, merging what it served them under its previous lease.</summary>
+    [Alias("LeaseAsync")]
+    Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, SeenPositions served);
+
+    /// <summary>Decides where one of this user's reads runs, on the silo.</summary>
     [AlwaysInterleave, Alias("RouteReadAsync")]
     Task<RoutingDecision> RouteReadAsync(ReadRequest request);
 
-    /// <summary>Notes the position a read served the user at, the replica that served it (null: the primary), and whether it read the user's own data; one-way.</summary>
-    [OneWay, AlwaysInterleave, Alias("NoteSeenAsync")]
-    Task NoteSeenAsync(Lsn servedAt, string? replica, bool ownData);
+    /// <summary>Notes how far reads served the user reached.</summary>
+    [AlwaysInterleave, Alias("NoteSeenAsync")]
+    Task NoteSeenAsync(SeenPositions served);
 
     /// <summary>Returns what the grain remembers about the user.</summary>
     [AlwaysInterleave, Alias("GetViewAsync")]

@@ -3,6 +3,6 @@ namespace OrleansRaw;
 /// <summary>Well-known keys of the cluster's singleton grains.</summary>
 public static class SingletonKeys
 {
-    /// <summary>The key of the one <see cref="IReplicaMonitorGrain"/> and of the per-silo <see cref="IReadRouterGrain"/>.</summary>
+    /// <summary>The key of the one <see cref="IReplicaMonitorGrain"/>.</summary>
     public const long Cluster = 0;
 }

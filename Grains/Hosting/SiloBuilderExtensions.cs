@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansRaw.Grains.Replicas;
-using OrleansRaw.Grains.Routing;
+using OrleansRaw.Routing;
 using OrleansRaw.Grains.Users;
 
 namespace OrleansRaw.Grains.Hosting;
@@ -17,6 +17,11 @@ public static class SiloBuilderExtensions
         services.AddOptions<ConsistencyOptions>().Bind(configuration.GetSection(ConsistencyOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
+            // A grain that moves after its silo died must not meet a lease its old activation granted: every such lease
+            // ends before membership can declare the silo dead, with room for the two machines' clocks to drift.
+            .Validate<IOptions<ClusterMembershipOptions>>((o, membership) =>
+                o.ReaderLease * 2 <= membership.Value.ProbeTimeout * membership.Value.NumMissedProbesLimit,
+                "Consistency:ReaderLease must be at most half of Orleans:Membership ProbeTimeout × NumMissedProbesLimit")
             .ValidateOnStart();
         services.AddOptions<ReplicaMonitorOptions>().Bind(configuration.GetSection(ReplicaMonitorOptions.SectionName))
             .ValidateDataAnnotations().ValidateOnStart();

@@ -1,11 +1,18 @@
 using Microsoft.Extensions.Options;
+using OrleansRaw.Routing;
 using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Consistency;
 
-/// <summary>Asks the grains where a read runs; when they cannot answer in time, the primary (always safe) is the answer.</summary>
+/// <summary>
+/// Decides where a read runs, here in the API: the routing policy applied to the reader's state (held under lease from
+/// their grain) and the replica snapshot this server keeps. When either is unavailable the primary (always safe) is the answer.
+/// </summary>
 public sealed partial class ReadRouter(
-    IGrainFactory grains,
+    ReaderLeases leases,
+    ApiReplicaSnapshots snapshots,
+    ReplayProofs proofs,
+    RoutingPolicy policy,
     IOptions<ConsistencyApiOptions> options,
     ApiInstruments instruments,
     TimeProvider clock,
@@ -18,56 +25,98 @@ public sealed partial class ReadRouter(
             return RoutingDecision.Primary(RoutingReasons.Direct);
         }
 
-        // A critical read goes to the primary whatever the grains know: no need to ask them.
+        // A critical read goes to the primary whatever the reader's state. With monotonic reads this server still
+        // takes a lease first: what it serves must reach any other server routing this user from a copy of its own.
         if (request.Critical)
         {
+            if (request.ReaderId is { } reader && policy.Options.MonotonicReads)
+            {
+                await JoinAsync(reader, cancellationToken);
+            }
+
             return RoutingDecision.Primary(RoutingReasons.Critical);
         }
 
         var started = clock.GetTimestamp();
-        var decision = await AskAsync(request, cancellationToken);
+        var decision = await DecideWithStateAsync(request, cancellationToken);
         instruments.DecisionTaken(decision, request.IsOwnRead, clock.GetElapsedTime(started));
         return decision;
     }
 
-    private async Task<RoutingDecision> AskAsync(ReadRequest request, CancellationToken cancellationToken)
+    /// <summary>Notes where a read ran and how far the data it served reached, for the reader's later reads and everyone's replica choice.</summary>
+    public async Task NoteServedAsync(long? readerId, RoutingDecision decision, RoutedDatabase db, bool ownData)
     {
-        try
-        {
-            // With monotonic reads every read of a signed-in user needs their seen position, which their grain holds.
-            var decision = request.IsOwnRead || (request.ReaderId is not null && options.Value.MonotonicReads)
-                ? grains.GetGrain<IUserConsistencyGrain>(request.ReaderId!.Value).RouteReadAsync(request)
-                : grains.GetGrain<IReadRouterGrain>(SingletonKeys.Cluster).RouteReadAsync(request);
-            return await decision.WaitAsync(options.Value.DecisionTimeout, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogDecisionUnavailable(logger, request.ReaderId, ex.GetType().Name, ex.Message);
-            return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
-        }
-    }
-
-    /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
-    public void NoteServed(long readerId, Lsn servedAt, string? replica, bool ownData)
-    {
-        if (!options.Value.MonotonicReads || options.Value.Direct)
+        if (options.Value.Direct)
         {
             return;
         }
 
-        try
+        if (db.ServedBy is { } replica)
         {
-            _ = grains.GetGrain<IUserConsistencyGrain>(readerId).NoteSeenAsync(servedAt, replica, ownData);
+            proofs.Note(replica, db.ServedAt);
         }
-        catch (Exception ex)
+        else if (decision.Replica is { } failed && db.ReadReason == RoutingReasons.GuardFallback)
         {
-            LogNoteSeenFailed(logger, readerId, ex.Message);
+            proofs.Forget(failed);
+        }
+
+        if (readerId is { } userId && db.ServedAt > Lsn.Zero && policy.Options.MonotonicReads)
+        {
+            try
+            {
+                await leases.NoteServedAsync(userId, db.ServedAt, ownData).WaitAsync(options.Value.DecisionTimeout);
+            }
+            catch (Exception ex)
+            {
+                // The data was served; only the floor for the user's next read on another server is at risk.
+                LogNoteServedFailed(logger, userId, ex.Message);
+            }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not note the position served to user {UserId}: {Error}")]
-    private static partial void LogNoteSeenFailed(ILogger logger, long userId, string error);
+    private async Task<RoutingDecision> DecideWithStateAsync(ReadRequest request, CancellationToken cancellationToken)
+    {
+        if (snapshots.Current is not { } snapshot)
+        {
+            return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
+        }
+
+        var reader = ReaderState.None;
+        if (request.ReaderId is { } readerId && NeedsReaderState(request))
+        {
+            try
+            {
+                reader = await leases.StateAsync(readerId).AsTask().WaitAsync(options.Value.DecisionTimeout, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogDecisionUnavailable(logger, readerId, ex.GetType().Name, ex.Message);
+                return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
+            }
+        }
+
+        return policy.Decide(request, reader, proofs.Apply(snapshot), clock.GetUtcNow());
+    }
+
+    private async Task JoinAsync(long readerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await leases.StateAsync(readerId).AsTask().WaitAsync(options.Value.DecisionTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogDecisionUnavailable(logger, readerId, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    // Own data needs the reader's last write; monotonic reads need what they were served; shared data (a feed) both.
+    private bool NeedsReaderState(ReadRequest request) =>
+        request.IsOwnRead || request.OwnerId is null || policy.Options.MonotonicReads;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell user {UserId}'s grain how far a read reached: {Error}")]
+    private static partial void LogNoteServedFailed(ILogger logger, long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing decision unavailable for user {UserId}, reading the primary: {ErrorType} {Error}")]
-    private static partial void LogDecisionUnavailable(ILogger logger, long? userId, string errorType, string error);
+    private static partial void LogDecisionUnavailable(ILogger logger, long userId, string errorType, string error);
 }

@@ -44,10 +44,9 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 
         var result = await next(context);
+        await http.RequestServices.GetRequiredService<ReadRouter>().NoteServedAsync(reader, db.Decision, db, request.IsOwnRead);
         if (reader is { } userId && db.ServedAt > Lsn.Zero)
         {
-            var router = http.RequestServices.GetRequiredService<ReadRouter>();
-            router.NoteServed(userId, db.ServedAt, db.ServedBy, request.IsOwnRead);
             http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>()
                 .Issue(userId, Lsn.Max(db.ServedAt, clientLsn ?? Lsn.Zero));
         }

@@ -82,13 +82,15 @@ internal static partial class WriteTrackingFilter
 
     private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write, ConsistencyApiOptions options, ILogger logger, TimeProvider clock)
     {
-        var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IUserConsistencyGrain>(userId);
+        var leases = services.GetRequiredService<ReaderLeases>();
+        // The grain may first wait out the lease of a server it cannot reach.
+        var timeout = options.DecisionTimeout + services.GetRequiredService<IOptions<Routing.ConsistencyOptions>>().Value.ReaderLease;
         var started = clock.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await grain.RecordWriteAsync(write).WaitAsync(options.DecisionTimeout);
+                await leases.RecordWriteAsync(userId, write).WaitAsync(timeout);
                 return true;
             }
             catch (Exception ex) when (clock.GetElapsedTime(started) < options.RecordWriteTimeout)

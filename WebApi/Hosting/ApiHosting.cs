@@ -10,6 +10,7 @@ using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Features;
 using OrleansRaw.WebApi.Jobs;
+using OrleansRaw.Routing;
 using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Hosting;
@@ -40,6 +41,13 @@ public static class ApiHosting
         services.AddSingleton<DataSources>();
         services.AddHostedService<SchemaMigration>();
         services.AddSingleton<ConsistencyTokens>();
+        services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
+            .ValidateOnStart();
+        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
+        services.AddSingleton<ReaderLeases>();
+        services.AddSingleton<ReplayProofs>();
         services.AddSingleton<ReadRouter>();
         services.AddSingleton<StrongReadLimiter>();
         services.AddScoped<RoutedDatabase>();

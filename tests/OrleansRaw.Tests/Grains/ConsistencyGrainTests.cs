@@ -119,14 +119,6 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task ForeignRead_FromTheStatelessRouter_IsEventual()
-    {
-        var decision = await System.Grains.GetGrain<IReadRouterGrain>(SingletonKeys.Cluster).RouteReadAsync(new ReadRequest(null, 5));
-        Assert.Equal(RoutingReasons.Eventual, decision.Reason);
-        Assert.False(decision.UsePrimary);
-    }
-
     private async Task<Lsn> WriteSomethingAsync()
     {
         await using var connection = await fixture.Db.Primary.OpenConnectionAsync();

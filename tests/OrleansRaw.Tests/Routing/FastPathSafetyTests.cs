@@ -1,5 +1,7 @@
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -93,7 +95,7 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
     [Fact]
     public async Task AReplicaBehindItsLastReportedPosition_AsAfterARestart_IsCaughtByTheCheck()
     {
-        // replica-1 lags 2 s, but the user's grain holds a report that replica-1 served them far past the write —
+        // replica-1 lags 2 s, but the API holds a proof that replica-1 served a read far past the write —
         // what a replica that restarted (replaying again from an older restart point) leaves behind. Every read the
         // report attracts to replica-1 must be checked there and go to the primary.
         var userId = NewUserId();
@@ -108,7 +110,7 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
             {
                 var (post, _) = await client.CreatePostAsync($"restarted {i}");
                 var reported = new Lsn((await fixture.Db.CurrentLsnAsync()).Value + 1_000_000);
-                await fixture.Default.Grains.GetGrain<IUserConsistencyGrain>(userId).NoteSeenAsync(reported, "replica-1", ownData: true);
+                fixture.Default.Api.Services.GetRequiredService<ReplayProofs>().Note("replica-1", reported);
 
                 var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
                 stale += read.Body.Any(p => p.Id == post.Id) ? 0 : 1;

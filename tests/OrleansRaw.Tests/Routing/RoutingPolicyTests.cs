@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using OrleansRaw.Grains.Routing;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.Tests.Routing;
 

@@ -1,4 +1,4 @@
-namespace OrleansRaw.Grains.Routing;
+namespace OrleansRaw.Routing;
 
 /// <summary>How a user's own reads are routed.</summary>
 public enum ConsistencyMode

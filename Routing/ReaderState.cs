@@ -1,4 +1,4 @@
-namespace OrleansRaw.Grains.Routing;
+namespace OrleansRaw.Routing;
 
 /// <summary>A WAL position and when this silo learned that the primary had reached it.</summary>
 public readonly record struct Known(Lsn Lsn, DateTimeOffset At)

@@ -1,4 +1,4 @@
-namespace OrleansRaw.Grains.Routing;
+namespace OrleansRaw.Routing;
 
 /// <summary>
 /// Every routing rule in one place, free of I/O: given who reads whose data, what the reader last wrote and has

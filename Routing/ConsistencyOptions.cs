@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 
-namespace OrleansRaw.Grains.Routing;
+namespace OrleansRaw.Routing;
 
 /// <summary>Routing policy settings, bound from the <c>Consistency</c> section.</summary>
 public sealed class ConsistencyOptions
@@ -27,6 +27,14 @@ public sealed class ConsistencyOptions
 
     /// <summary>Lsn mode: no read of a user is served from a replica behind what that user was already served.</summary>
     public bool MonotonicReads { get; set; } = true;
+
+    /// <summary>
+    /// How long an API server may route a user's reads from a copy of their state without asking the grain. A write
+    /// through another server waits (at most this long, when a holder cannot be reached) until every copy is revoked.
+    /// Must stay well under the time membership takes to declare a silo dead, which the silo checks at start.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan ReaderLease { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long an idle user's grain stays in memory.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

@@ -1,0 +1,17 @@
+namespace OrleansRaw;
+
+/// <summary>
+/// An API server that holds users' reader states under lease and routes their reads itself. A user's grain calls it
+/// before acknowledging another server's write of that user, so no server decides from a state that misses a write.
+/// </summary>
+[Alias("OrleansRaw.IReaderLeaseHolder")]
+public interface IReaderLeaseHolder : IGrainObserver
+{
+    /// <summary>Drops the user's state (the grain is at <paramref name="version"/> or later) and returns what this server served them.</summary>
+    [Alias("RevokeAsync")]
+    Task<SeenPositions> RevokeAsync(long userId, Guid epoch, long version);
+
+    /// <summary>Another server now serves the user too: from now on ask the grain for every read and report it, and return what was served so far.</summary>
+    [Alias("ShareAsync")]
+    Task<SeenPositions> ShareAsync(long userId);
+}

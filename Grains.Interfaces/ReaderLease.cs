@@ -1,0 +1,35 @@
+namespace OrleansRaw;
+
+/// <summary>
+/// A user's reader state lent to one API server until <see cref="Duration"/> after it asked, or until revoked. Times
+/// travel as ages so that no two machines' clocks are ever compared.
+/// </summary>
+/// <param name="Epoch">The grain activation that granted it; versions are comparable only within one activation.</param>
+/// <param name="Version">Counts the user's recorded writes in this activation; a revocation names the version it follows.</param>
+/// <param name="LastWrite">The user's last write.</param>
+/// <param name="SeenOwn">How far reads of the user's own data reached.</param>
+/// <param name="SeenOthers">How far reads of others' data reached.</param>
+/// <param name="Duration">How long the holder may use it, counted from when it sent the request.</param>
+/// <param name="Shared">Other servers serve the user too: the holder asks the grain for every read and reports what it served.</param>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.ReaderLease")]
+public sealed record ReaderLease(
+    [property: Id(0)] Guid Epoch,
+    [property: Id(1)] long Version,
+    [property: Id(2)] AgedPosition LastWrite,
+    [property: Id(3)] AgedPosition SeenOwn,
+    [property: Id(4)] AgedPosition SeenOthers,
+    [property: Id(5)] TimeSpan Duration,
+    [property: Id(6)] bool Shared);
+
+/// <summary>A WAL position and how long ago, by the sender's clock, the primary reached it (null: unknown, e.g. nothing).</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.AgedPosition")]
+public readonly record struct AgedPosition([property: Id(0)] Lsn Lsn, [property: Id(1)] TimeSpan? Age);
+
+/// <summary>How far the data served to one user reached: their own data, and everyone else's.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.SeenPositions")]
+public readonly record struct SeenPositions([property: Id(0)] Lsn Own, [property: Id(1)] Lsn Others)
+{
+    public static readonly SeenPositions None = new(Lsn.Zero, Lsn.Zero);
+
+    public static SeenPositions Max(SeenPositions a, SeenPositions b) => new(Lsn.Max(a.Own, b.Own), Lsn.Max(a.Others, b.Others));
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Dapper;
+using OrleansRaw.Tests.Infrastructure;
+
+namespace OrleansRaw.Tests.Grains;
+
+/// <summary>
+/// The user grain's side of reader leases, with stand-in API servers: a write is acknowledged only once no other
+/// server can still route from a state without it, whether that server answers or not.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class ReaderLeaseTests(SystemFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Default.Grains;
+
+    [Fact]
+    public async Task AWrite_WaitsOutTheLeaseOfAServerThatDoesNotAnswer_BeforeItIsAcknowledged()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var silent = new StandInServer(answers: false);
+        var lease = await grain.LeaseAsync(Reference(silent), SeenPositions.None);
+        var granted = Stopwatch.StartNew();
+
+        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow));
+
+        Assert.Equal(1, silent.Revocations);
+        Assert.True(granted.Elapsed >= lease.Duration - TimeSpan.FromMilliseconds(50),
+            $"the write was acknowledged {granted.Elapsed.TotalMilliseconds:F0} ms after a {lease.Duration.TotalMilliseconds:F0} ms lease was granted to a server that never answered");
+    }
+
+    [Fact]
+    public async Task AWrite_RevokesAServerThatAnswers_AtOnce_AndLearnsWhatItServed()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var served = await WriteSomethingAsync();
+        var server = new StandInServer(answers: true) { Served = new SeenPositions(Lsn.Zero, new Lsn(served.Value + 1_000)) };
+        await grain.LeaseAsync(Reference(server), SeenPositions.None);
+        var started = Stopwatch.StartNew();
+
+        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow));
+
+        Assert.Equal(1, server.Revocations);
+        Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"revoking an answering server took {started.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True((await grain.GetViewAsync()).Seen >= server.Served.Others);
+    }
+
+    [Fact]
+    public async Task TheWritingServer_KeepsItsLease_WithTheWriteInIt()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var writer = new StandInServer(answers: true);
+        var holder = Reference(writer);
+        var before = await grain.LeaseAsync(holder, SeenPositions.None);
+        var write = await WriteSomethingAsync();
+
+        var after = await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), holder);
+
+        Assert.Equal(0, writer.Revocations);
+        Assert.NotNull(after);
+        Assert.True(after.LastWrite.Lsn >= write);
+        Assert.Equal(before.Version + 1, after.Version);
+        Assert.Equal(before.Epoch, after.Epoch);
+    }
+
+    [Fact]
+    public async Task ASecondServer_GetsWhatTheFirstServed_AndBothReportEveryReadFromThen()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var served = await WriteSomethingAsync();
+        var first = new StandInServer(answers: true) { Served = new SeenPositions(Lsn.Zero, new Lsn(served.Value + 5_000)) };
+        var firstLease = await grain.LeaseAsync(Reference(first), SeenPositions.None);
+
+        var secondLease = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), SeenPositions.None);
+
+        Assert.False(firstLease.Shared);
+        Assert.Equal(1, first.Shares);
+        Assert.True(secondLease.Shared);
+        Assert.True(secondLease.SeenOthers.Lsn >= first.Served.Others, "the second server's lease misses what the first served");
+    }
+
+    [Fact]
+    public async Task ADeactivatingGrain_RevokesEveryLease()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var server = new StandInServer(answers: true);
+        await grain.LeaseAsync(Reference(server), SeenPositions.None);
+
+        await fixture.Default.Cluster.DeactivateAsync(grain);
+        await fixture.Default.Cluster.WaitForDeactivationAsync(grain);
+
+        Assert.Equal(1, server.Revocations);
+    }
+
+    private IReaderLeaseHolder Reference(StandInServer server) => Grains.CreateObjectReference<IReaderLeaseHolder>(server);
+
+    private async Task<Lsn> WriteSomethingAsync()
+    {
+        await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
+        await connection.ExecuteAsync("INSERT INTO posts (user_id, content) VALUES (0, 'lease test')");
+        return await fixture.Db.CurrentLsnAsync();
+    }
+
+    private sealed class StandInServer(bool answers) : IReaderLeaseHolder
+    {
+        private int _revocations;
+        private int _shares;
+
+        public SeenPositions Served { get; init; } = SeenPositions.None;
+
+        public int Revocations => Volatile.Read(ref _revocations);
+
+        public int Shares => Volatile.Read(ref _shares);
+
+        public Task<SeenPositions> RevokeAsync(long userId, Guid epoch, long version)
+        {
+            Interlocked.Increment(ref _revocations);
+            return answers ? Task.FromResult(Served) : new TaskCompletionSource<SeenPositions>().Task;
+        }
+
+        public Task<SeenPositions> ShareAsync(long userId)
+        {
+            Interlocked.Increment(ref _shares);
+            return answers ? Task.FromResult(Served) : new TaskCompletionSource<SeenPositions>().Task;
+        }
+
+        public Task NoteSeenAsync(long userId, SeenPositions seen) => Task.CompletedTask;
+    }
+}
