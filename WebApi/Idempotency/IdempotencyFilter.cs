@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Auth;
 using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Idempotency;
 
@@ -10,7 +11,7 @@ namespace OrleansRaw.WebApi.Idempotency;
 /// <c>Idempotent-Replayed: true</c>); the same key with another request answers 422. Runs inside the write-tracking
 /// filter, so a replay's position is recorded and tokened like a write's. Requests without the header pass through.
 /// </summary>
-internal sealed class IdempotencyFilter(RoutedDatabase db, IOptions<IdempotencyOptions> options) : IEndpointFilter
+internal sealed class IdempotencyFilter(RoutedDatabase db, IOptions<IdempotencyOptions> options, ApiInstruments instruments) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -37,6 +38,12 @@ internal sealed class IdempotencyFilter(RoutedDatabase db, IOptions<IdempotencyO
         }
         catch (IdempotencyKeyUsedException used)
         {
+            instruments.KeyedWrite(used.Use switch
+            {
+                KeyUse.SameRequest => "replayed",
+                KeyUse.OtherRequest => "other-request",
+                _ => "unfinished",
+            });
             return Answer(http, used);
         }
 
@@ -48,6 +55,7 @@ internal sealed class IdempotencyFilter(RoutedDatabase db, IOptions<IdempotencyO
 
         var outcome = await OutcomeCapture.RunAsync(http, result);
         await db.CommitKeyedWriteAsync(outcome, http.RequestAborted);
+        instruments.KeyedWrite("stored");
         return new OutcomeResult(outcome, replayed: false);
     }
 
