@@ -52,7 +52,8 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
     /// <summary>
     /// The request's <c>Idempotency-Key</c>, set by <see cref="IdempotencyFilter"/>. Writes then claim the key first in
-    /// their transaction and leave it open until <see cref="CommitKeyedWriteAsync"/> stores the outcome with them.
+    /// their transaction and leave it open until <see cref="CommitKeyedWriteAsync"/> stores the outcome with them
+    /// (a keyed handler that reads its own write back does so on the write's connection, as the cart's does).
     /// </summary>
     public IdempotentRequest? Idempotency { get; internal set; }
 
