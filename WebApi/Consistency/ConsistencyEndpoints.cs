@@ -19,8 +19,13 @@ public static class ConsistencyEndpoints
     public static TBuilder ReadsSharedData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.ReadsUserData(_ => null);
 
-    /// <summary>The endpoint writes the caller's data on the primary; the write is recorded before the response leaves.</summary>
+    /// <summary>
+    /// The endpoint writes the caller's data on the primary; the write is recorded before the response leaves, and a
+    /// request with an <c>Idempotency-Key</c> is written at most once (the tracking filter wraps the idempotency one, so
+    /// a replay is recorded like a write).
+    /// </summary>
     public static TBuilder WritesCallerData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy)
-            .AddEndpointFilterFactory((_, next) => WriteTrackingFilter.Wrap(next));
+            .AddEndpointFilterFactory((_, next) => WriteTrackingFilter.Wrap(next))
+            .AddEndpointFilter<TBuilder, Idempotency.IdempotencyFilter>();
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using OrleansRaw.WebApi.Data;
+using OrleansRaw.WebApi.Idempotency;
 using OrleansRaw.WebApi.Observability;
 
 namespace OrleansRaw.WebApi.Consistency;
@@ -10,6 +11,7 @@ namespace OrleansRaw.WebApi.Consistency;
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
 public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
+    : IAsyncDisposable
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
     // passed, so it contains everything up to the required position. Inside one statement the check could miss.
@@ -47,6 +49,20 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
     /// <summary>The primary's position read right after this request's write committed, when it could be read in the same round trip.</summary>
     public Lsn? WrittenThrough { get; private set; }
+
+    /// <summary>
+    /// The request's <c>Idempotency-Key</c>, set by <see cref="IdempotencyFilter"/>. Writes then claim the key first in
+    /// their transaction and leave it open until <see cref="CommitKeyedWriteAsync"/> stores the outcome with them
+    /// (a keyed handler that reads its own write back does so on the write's connection, as the cart's does).
+    /// </summary>
+    public IdempotentRequest? Idempotency { get; internal set; }
+
+    /// <summary>True while a keyed write's transaction is open, waiting for its outcome.</summary>
+    public bool KeyedWritePending => _keyed is not null;
+
+    // The open transaction of a keyed write; disposing it uncommitted rolls it back (Npgsql resets a pooled
+    // connection that is still in a transaction), key claim and all.
+    private NpgsqlConnection? _keyed;
 
     public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
@@ -97,6 +113,11 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     public async Task<List<T>> WriteAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
         Wrote = true;
+        if (Idempotency is { } key)
+        {
+            return await KeyedWriteAsync<T>(key, sql, parameters, cancellationToken);
+        }
+
         await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             "BEGIN;\n" + sql + ";\nCOMMIT;\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
@@ -125,8 +146,87 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
     {
         Wrote = true;
+        if (Idempotency is { } key)
+        {
+            if (_keyed is null)
+            {
+                await KeyedWriteAsync<int>(key, "SELECT 1", null, cancellationToken);
+            }
+
+            return await write(_keyed!);
+        }
+
         await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
         return await write(connection);
+    }
+
+    /// <summary>
+    /// Stores the keyed write's outcome with it and commits both, reading the position after the commit in the same
+    /// round trip.
+    /// </summary>
+    public async Task CommitKeyedWriteAsync(StoredOutcome outcome, CancellationToken cancellationToken)
+    {
+        var connection = _keyed ?? throw new InvalidOperationException("No keyed write is pending.");
+        try
+        {
+            await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                IdempotencyKeyStore.StoreOutcomeSql + "COMMIT;\n" + PrimaryPositionSql,
+                IdempotencyKeyStore.OutcomeParameters(Idempotency!, outcome), cancellationToken: cancellationToken));
+            WrittenThrough = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+        }
+        finally
+        {
+            _keyed = null;
+            await connection.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_keyed is { } connection)
+        {
+            _keyed = null;
+            await connection.DisposeAsync();
+        }
+    }
+
+    // The first keyed statement opens the transaction and claims the key in the same round trip as the write; later
+    // ones run in that transaction. A taken key stops the batch at the claim, before the write.
+    private async Task<List<T>> KeyedWriteAsync<T>(IdempotentRequest key, string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        var claims = _keyed is null;
+        _keyed ??= await sources.Primary.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var results = await _keyed.QueryMultipleAsync(new CommandDefinition(
+                (claims ? "BEGIN;\n" + IdempotencyKeyStore.ClaimSql : "") + sql,
+                claims ? IdempotencyKeyStore.Parameters(key, parameters) : parameters, cancellationToken: cancellationToken));
+            return (await results.ReadAsync<T>()).AsList();
+        }
+        catch (PostgresException ex) when (claims && IdempotencyKeyStore.IsTaken(ex))
+        {
+            throw await KeyTakenAsync(key, cancellationToken);
+        }
+    }
+
+    private async Task<IdempotencyKeyUsedException> KeyTakenAsync(IdempotentRequest key, CancellationToken cancellationToken)
+    {
+        var connection = _keyed!;
+        _keyed = null;
+        await using (connection)
+        {
+            // The position is read after the first request's commit was seen, so it covers its write; recording it
+            // again lets a replay of a write that answered 503 (committed, never recorded) make the next read consistent.
+            await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                IdempotencyKeyStore.LookupSql + PrimaryPositionSql, IdempotencyKeyStore.Parameters(key), cancellationToken: cancellationToken));
+            var used = IdempotencyKeyStore.Used(key, await results.ReadSingleOrDefaultAsync<IdempotencyKeyStore.StoredRow>());
+            var position = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+
+            // Nothing of this request committed; a replay counts as the write it replays.
+            Wrote = used.Use == KeyUse.SameRequest;
+            WrittenThrough = Wrote ? position : null;
+            return used;
+        }
     }
 
     private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)

@@ -9,6 +9,7 @@ using OrleansRaw.WebApi.Auth;
 using OrleansRaw.WebApi.Consistency;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Features;
+using OrleansRaw.WebApi.Idempotency;
 using OrleansRaw.WebApi.Jobs;
 using OrleansRaw.Routing;
 using OrleansRaw.WebApi.Observability;
@@ -51,6 +52,7 @@ public static class ApiHosting
         services.AddSingleton<ReadRouter>();
         services.AddSingleton<StrongReadLimiter>();
         services.AddScoped<RoutedDatabase>();
+        services.AddIdempotencyKeys();
 
         services.AddOrleansRawAuth();
         services.AddProblemDetails();
@@ -124,6 +126,7 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
+        app.UseIdempotencyKeys(MaxRequestBodyBytes);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

@@ -25,7 +25,7 @@ public sealed class ApiInstruments
         /// <summary><c>own</c> for a user's read of their own data, <c>other</c> for anything else.</summary>
         public const string Kind = "kind";
 
-        /// <summary>A write's outcome: <c>recorded</c>, or <c>unrecorded</c> (committed, answered 503).</summary>
+        /// <summary>An outcome: a write's (<c>recorded</c>, <c>unrecorded</c>), a replica wait's, or a keyed write's (<c>stored</c>, <c>replayed</c>, <c>other-request</c>, <c>unfinished</c>).</summary>
         public const string Outcome = "outcome";
 
         /// <summary>The rate-limiting policy that refused a request.</summary>
@@ -41,6 +41,7 @@ public sealed class ApiInstruments
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _writes;
     private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _keyedWrites;
     private readonly Histogram<double> _decisionDuration;
     private readonly Histogram<double> _replicaWait;
     private readonly ReadShareWindow _share;
@@ -54,6 +55,8 @@ public sealed class ApiInstruments
             "Reads sent to the primary because no replica could serve them safely: guard-fallback (the replica had not replayed in time), replicas-behind, replicas-unavailable, decision-unavailable.");
         _writes = meter.CreateCounter<long>("orleansraw.writes", "{write}", "Committed writes, by whether their position was recorded.");
         _rateLimited = meter.CreateCounter<long>("orleansraw.requests.rate_limited", "{request}", "Requests refused by a rate limit.");
+        _keyedWrites = meter.CreateCounter<long>("orleansraw.idempotency.requests", "{request}",
+            "Writes sent with an Idempotency-Key that reached the database, by outcome: stored (written), replayed, other-request (422), unfinished (409).");
         _decisionDuration = meter.CreateHistogram("orleansraw.routing.decision.duration", "s",
             "Time to obtain a read's routing decision from the grains.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _replicaWait = meter.CreateHistogram("orleansraw.routing.replica_wait.duration", "s",
@@ -89,6 +92,8 @@ public sealed class ApiInstruments
         _replicaWait.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(Tags.Outcome, replayed ? "replayed" : "timed-out"));
 
     public void WriteCompleted(bool recorded) => _writes.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, recorded ? "recorded" : "unrecorded"));
+
+    public void KeyedWrite(string outcome) => _keyedWrites.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, outcome));
 
     public void RequestRateLimited(string policy) => _rateLimited.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
 
