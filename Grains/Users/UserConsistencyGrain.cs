@@ -6,10 +6,10 @@ namespace OrleansRaw.Grains.Users;
 
 /// <summary>
 /// Holds one user's last write and how far their reads reached, and lends that state to API servers so they route
-/// the user's reads without a call here. Nothing is stored outside this activation: an activation starts from the
-/// primary's current position, which is at or past every write the user ever committed and every position they were
-/// ever served, so losing an activation (a silo's death, idle deactivation) can only make the user's next reads more
-/// careful, never stale.
+/// the user's reads without a call here. Nothing is stored outside this activation: an activation starts the user's
+/// own data from the primary's current position, which is at or past every write the user ever committed and every
+/// position their own reads were ever served, so losing an activation (a silo's death, idle deactivation) can only
+/// make the user's next own reads more careful, never stale.
 /// </summary>
 public sealed partial class UserConsistencyGrain(
     SiloReplicaSnapshots snapshots,
@@ -31,7 +31,11 @@ public sealed partial class UserConsistencyGrain(
         // before it was recorded, so it lies at or before this position. Leases an earlier activation granted ran
         // out before this one could exist: a lease is shorter than the time membership takes to declare a silo dead.
         var floor = new Known(await primary.ReadAsync().WaitAsync(cancellationToken), clock.GetUtcNow());
-        _reader = new ReaderState(floor, floor, floor);
+
+        // Others' data starts from nothing: a floor at the primary's position would send every read of others' data
+        // to the primary for a lag's length, and each such read would move the floor on again. What an API server's
+        // copy served the user reaches this activation with that server's next lease request or report.
+        _reader = new ReaderState(floor, floor, Known.Nothing);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
