@@ -16,7 +16,7 @@ public interface IUserConsistencyGrain : IGrainWithIntegerKey
 
     /// <summary>Notes the position a read served the user at, the replica that served it (null: the primary), and whether it read the user's own data; one-way.</summary>
     [OneWay, AlwaysInterleave, Alias("NoteSeenAsync")]
-    Task NoteSeenAsync(Lsn servedAt, string? replica, bool ownData);
+    Task NoteSeenAsync(WalPosition servedAt, string? replica, bool ownData);
 
     /// <summary>Returns what the grain remembers about the user.</summary>
     [AlwaysInterleave, Alias("GetViewAsync")]

@@ -20,8 +20,9 @@ public sealed class UserConsistencyGrain(
 
     // What this user's own reads proved about replicas: a replica that served them at P had replayed P, which the
     // silo's snapshot may not show for another poll. Replay only moves forward (a restarted replica may not: the
-    // reader's check catches that), so trusting these lets the next read go to that replica without a wait.
-    private readonly Dictionary<string, Lsn> _provenReplay = [];
+    // reader's check catches that), so trusting these lets the next read go to that replica without a wait. Only on
+    // the timeline the proof was made on: after a failover the LSN means something else.
+    private readonly Dictionary<string, WalPosition> _provenReplay = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -35,7 +36,7 @@ public sealed class UserConsistencyGrain(
     {
         // Requests of one user can commit in one order and arrive here in another: keep the latest position. Its time
         // is this silo's, so the policy never compares two machines' clocks.
-        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Lsn, clock.GetUtcNow())) };
+        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Position, clock.GetUtcNow())) };
         _writes++;
         return Task.CompletedTask;
     }
@@ -43,7 +44,7 @@ public sealed class UserConsistencyGrain(
     public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
         Task.FromResult(policy.Decide(request, _reader, WithProvenReplay(snapshots.Current), clock.GetUtcNow()));
 
-    public Task NoteSeenAsync(Lsn servedAt, string? replica, bool ownData)
+    public Task NoteSeenAsync(WalPosition servedAt, string? replica, bool ownData)
     {
         var seen = new Known(servedAt, clock.GetUtcNow());
         _reader = ownData
@@ -51,28 +52,29 @@ public sealed class UserConsistencyGrain(
             : _reader with { SeenOthers = Known.Max(_reader.SeenOthers, seen) };
         if (replica is not null)
         {
-            _provenReplay[replica] = Lsn.Max(_provenReplay.GetValueOrDefault(replica), servedAt);
+            _provenReplay[replica] = WalPosition.Latest(_provenReplay.GetValueOrDefault(replica), servedAt);
         }
 
         return Task.CompletedTask;
     }
 
     public Task<UserConsistencyView> GetViewAsync() =>
-        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Lsn, _reader.LastWrite.At), _writes,
-            RuntimeIdentity, Lsn.Max(_reader.SeenOwn.Lsn, _reader.SeenOthers.Lsn)));
+        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Position, _reader.LastWrite.At), _writes,
+            RuntimeIdentity, WalPosition.Latest(_reader.SeenOwn.Position, _reader.SeenOthers.Position)));
 
     private ReplicaSnapshot WithProvenReplay(ReplicaSnapshot snapshot)
     {
-        if (_provenReplay.Count == 0 || !snapshot.Replicas.Any(r => _provenReplay.GetValueOrDefault(r.Name) > r.ReplayLsn))
+        if (_provenReplay.Count == 0 || !snapshot.Replicas.Any(r => Proves(r, out _)))
         {
             return snapshot;
         }
 
-        return snapshot with
-        {
-            Replicas = [.. snapshot.Replicas.Select(r => _provenReplay.TryGetValue(r.Name, out var proven) && proven > r.ReplayLsn
-                ? r with { ReplayLsn = proven }
-                : r)],
-        };
+        return snapshot with { Replicas = [.. snapshot.Replicas.Select(r => Proves(r, out var proven) ? r with { ReplayLsn = proven } : r)] };
+    }
+
+    private bool Proves(ReplicaStatus replica, out Lsn proven)
+    {
+        proven = _provenReplay.TryGetValue(replica.Name, out var position) && position.Timeline == replica.Timeline ? position.Lsn : Lsn.Zero;
+        return proven > replica.ReplayLsn;
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class ReadRouter(
     }
 
     /// <summary>Tells the reader's grain how far the data just served reaches; one-way, the response does not wait.</summary>
-    public void NoteServed(long readerId, Lsn servedAt, string? replica, bool ownData)
+    public void NoteServed(long readerId, WalPosition servedAt, string? replica, bool ownData)
     {
         if (!options.Value.MonotonicReads || options.Value.Direct)
         {

@@ -107,7 +107,8 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
             for (var i = 0; i < 5; i++)
             {
                 var (post, _) = await client.CreatePostAsync($"restarted {i}");
-                var reported = new Lsn((await fixture.Db.CurrentLsnAsync()).Value + 1_000_000);
+                var now = await fixture.Db.CurrentPositionAsync();
+                var reported = now with { Lsn = new Lsn(now.Lsn.Value + 1_000_000) };
                 await fixture.Default.Grains.GetGrain<IUserConsistencyGrain>(userId).NoteSeenAsync(reported, "replica-1", ownData: true);
 
                 var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
