@@ -125,15 +125,17 @@ public sealed partial class ReplicaMonitorGrain(
 
     private ReplicaStatus Judge(string name, ReplicaProbe probe, uint clusterTimeline, Lsn primaryLsn, DateTimeOffset sampledAt)
     {
-        if (!probe.InRecovery)
-        {
-            return Failed(name, sampledAt, ReplicaErrors.NotInRecovery);
-        }
-
         _failures[name] = 0;
         var previous = Previous(name);
         var replay = probe.ReplayLsn;
         var timeline = _timelines[name];
+        if (!probe.InRecovery)
+        {
+            // Promoted: at once no replica any more (it answered, so this is no missed probe to ride out). Its
+            // timeline is the new one, which is how the monitor learns of a promotion before any client does.
+            return Track(previous, new ReplicaStatus(name, false, replay, 0, 0, sampledAt, ReplicaErrors.NotInRecovery, 0, timeline));
+        }
+
         var mismatch = _compareTimelines ? ReplicaTimelines.Mismatch(timeline, clusterTimeline) : null;
         if (mismatch is not null)
         {

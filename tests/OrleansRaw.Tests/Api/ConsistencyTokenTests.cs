@@ -69,7 +69,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         var (_, token) = await client.CreatePostAsync("a write for a token");
         var (payload, signature) = Split(token!);
-        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v1|userId|lsn
+        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v2|userId|timeline|lsn
         using var other = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         string[] sent = kind switch
         {
