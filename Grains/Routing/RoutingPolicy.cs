@@ -51,6 +51,13 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         // reads). Another user's data: what the reader's reads of others' data were served — never the primary
         // position an own read happened to run at, which no replica may reach for a while. Shared data (a feed)
         // holds both kinds, so its floor holds the reader's last write too.
+        if (options.CompareTimelines && request.ClientPosition is { IsZero: false, Timeline: 0 })
+        {
+            // A token issued before positions carried their timeline: its LSN may be from any timeline, so neither
+            // a replica's position nor the reader's own (which would supersede it) can be compared with it.
+            return RoutingDecision.Primary(RoutingReasons.OtherTimeline);
+        }
+
         var floor = request.ClientPosition is { } token ? new Known(token, now) : Known.Nothing;
         var monotonic = options.MonotonicReads;
         if (request.IsOwnRead)

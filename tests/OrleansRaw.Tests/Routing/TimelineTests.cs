@@ -82,6 +82,10 @@ public sealed class TimelineTests
         var decision = Policy().Decide(new ReadRequest(Me, Me, ClientPosition: token), ReaderState.None, Snapshot(2, Following), Now);
         Assert.True(decision.UsePrimary);
         Assert.Equal(RoutingReasons.OtherTimeline, decision.Reason);
+
+        // Also when the reader's own state names a timeline: that must not silently outrank the token's position.
+        var withState = Policy().Decide(new ReadRequest(Me, Me, ClientPosition: token), Wrote(NewWrite), Snapshot(2, Following), Now);
+        Assert.Equal(RoutingReasons.OtherTimeline, withState.Reason);
     }
 
     [Fact]
