@@ -4,7 +4,7 @@ namespace OrleansRaw;
 
 /// <summary>The replica monitor's view of the cluster at one poll.</summary>
 /// <param name="Version">Grows by one per poll; lets a waiter ask for anything newer.</param>
-/// <param name="PrimaryLsn">The primary's WAL insert position (on <paramref name="Timeline"/>), read before the replicas were probed.</param>
+/// <param name="PrimaryLsn">The primary's WAL insert position (on <paramref name="Timeline"/>), read in the same poll as the replicas.</param>
 /// <param name="SampledAt">When the poll started.</param>
 /// <param name="Replicas">One entry per configured replica.</param>
 /// <param name="P99LagMs">The 99th percentile of observed replica lag over the recent window.</param>

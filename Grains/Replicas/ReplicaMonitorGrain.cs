@@ -64,17 +64,11 @@ public sealed partial class ReplicaMonitorGrain(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ProbeTimeout);
 
-        WalPosition? primary = null;
-        try
-        {
-            primary = (await probes.ReadPrimaryAsync(timeout.Token)).ToWrittenEnd();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogPrimaryProbeFailed(logger, ex.Message);
-        }
-
+        // The primary and the replicas at once: while the primary is down its probe can take up to the timeout, and a
+        // standby promoted meanwhile must still be seen within a poll.
+        var primaryProbe = TryReadPrimaryAsync(timeout.Token, cancellationToken);
         var probed = await Task.WhenAll(probes.ReplicaNames.Select(name => TryProbeAsync(name, timeout.Token)));
+        var primary = await primaryProbe;
 
         // The cluster's timeline first, from every answer of this poll: a standby promoted since the last poll raises
         // it before any client has found the new primary, so the standbys it left behind are dropped at once.
@@ -108,6 +102,19 @@ public sealed partial class ReplicaMonitorGrain(
         }
 
         Publish(new ReplicaSnapshot(_versionBase + ++_polls, primaryLsn, startedAt, [.. replicas], _history.P99LagMs(), _epoch, timeline));
+    }
+
+    private async Task<WalPosition?> TryReadPrimaryAsync(CancellationToken timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await probes.ReadPrimaryAsync(timeout)).ToWrittenEnd();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogPrimaryProbeFailed(logger, ex.Message);
+            return null;
+        }
     }
 
     private async Task<(string Name, ReplicaProbe? Probe, string? Error, DateTimeOffset SampledAt)> TryProbeAsync(string name, CancellationToken cancellationToken)

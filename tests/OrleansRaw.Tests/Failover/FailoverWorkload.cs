@@ -16,7 +16,7 @@ namespace OrleansRaw.Tests.Failover;
 public sealed class FailoverWorkload
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly ConcurrentBag<(string Content, TimeSpan At)> _acknowledged = [];
+    private readonly ConcurrentBag<(string Content, long Id, TimeSpan At)> _acknowledged = [];
     private readonly ConcurrentBag<ReadRecord> _reads = [];
     private readonly ConcurrentBag<(string Kind, TimeSpan At, bool RetryAfter)> _errors = [];
     private readonly ConcurrentBag<long> _writers = [];
@@ -25,7 +25,7 @@ public sealed class FailoverWorkload
     public sealed record ReadRecord(TimeSpan StartedAt, string Source, string Reason, bool Own, string? MissingPost);
 
     public TimeSpan Now => _clock.Elapsed;
-    public IReadOnlyCollection<(string Content, TimeSpan At)> Acknowledged => _acknowledged;
+    public IReadOnlyCollection<(string Content, long Id, TimeSpan At)> Acknowledged => _acknowledged;
     public IReadOnlyCollection<ReadRecord> Reads => _reads;
     public IReadOnlyCollection<(string Kind, TimeSpan At, bool RetryAfter)> Errors => _errors;
 
@@ -53,7 +53,8 @@ public sealed class FailoverWorkload
                 continue;
             }
 
-            _acknowledged.Add((content, Now));
+            var post = (await write.Content.ReadFromJsonAsync<ApiClient.Post>())!;
+            _acknowledged.Add((content, post.Id, Now));
             var startedAt = Now;
             using var read = await http.GetAsync("/api/posts", CancellationToken.None);
             if (read.StatusCode != HttpStatusCode.OK)
