@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Dapper;
 using Npgsql;
 using OrleansRaw.Tests.Cluster;
@@ -57,6 +58,55 @@ public sealed class TimelineFailoverTests(ITestOutputHelper output)
 
         Assert.True(drill.DeadTimelineReadsOnceSeen > 0, "the LSN-only version never read the dead-timeline replica");
         Assert.True(drill.StaleOwnReads > 0, "the LSN-only version served no stale own read");
+    }
+
+    [Fact]
+    public async Task OrderlyFailover_TheReplicaThatFollowsTheNewTimeline_ServesOwnReadsAgain()
+    {
+        // The other side of the rule: a standby that does follow the promoted node reports the new timeline through its
+        // WAL receiver (its last restartpoint still names the old one for minutes) and is used again.
+        var services = new ServiceSet(27632, 27633, 27634, 27679, Path.Combine(RepoPaths.Root, ".data", "failover-27632"));
+        await services.RunAsync("reset");
+        await services.RunAsync("up");
+        try
+        {
+            await using var cluster = await MultiProcessCluster.StartAsync(silos: 1, services);
+            await WaitAsync(cluster, s => s.Replicas.Length == 2 && s.Replicas.All(r => r.Healthy), "both replicas healthy");
+            using var client = await cluster.CreateClient().SignInAsync(TestUsers.NewId());
+            await client.CreatePostAsync("before the failover");
+
+            await services.RunAsync("failover");
+            await WaitAsync(cluster, s => s.Timeline == 2 && s.Replicas.Single(r => r.Name == "replica-2") is { Healthy: true, Timeline: 2 },
+                "replica-2 healthy on timeline 2");
+
+            // The API finds the promoted node on its own (a host state recheck every second): until then writes answer 503.
+            for (var deadline = DateTime.UtcNow.AddSeconds(10); ; await Task.Delay(100))
+            {
+                using var probe = await client.Http.PostAsJsonAsync("/api/posts", new { content = "writes back?" });
+                if (probe.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+                {
+                    Assert.True(probe.IsSuccessStatusCode, $"writes not back 10 s after the failover: {(int)probe.StatusCode}");
+                    break;
+                }
+            }
+
+            var reasons = new List<string>();
+            for (var i = 0; i < 20; i++)
+            {
+                var (post, _) = await client.CreatePostAsync($"after the failover {i}");
+                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                Assert.Contains(read.Body, p => p.Id == post.Id);
+                reasons.Add($"{read.Source}/{read.Reason}");
+                await Task.Delay(50);
+            }
+
+            output.WriteLine(string.Join(", ", reasons.GroupBy(r => r).Select(g => $"{g.Key}×{g.Count()}")));
+            Assert.Contains("replica:replica-2/own-write-replica-caught-up", reasons);
+        }
+        finally
+        {
+            await services.RunAsync("reset");
+        }
     }
 
     private sealed record DrillResult(
