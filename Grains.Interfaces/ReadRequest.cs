@@ -4,14 +4,14 @@ namespace OrleansRaw;
 /// <param name="ReaderId">The signed-in user who reads, or null for an anonymous reader.</param>
 /// <param name="OwnerId">The user whose data is read, or null for data no single user owns (a global feed).</param>
 /// <param name="Critical">The caller asked for the primary (the brief's critical read).</param>
-/// <param name="ClientLsn">A position the reader proved it has seen (a verified consistency token), if any.</param>
+/// <param name="ClientPosition">A position the reader proved it has seen (a verified consistency token), if any; timeline 0 for a token that carries none.</param>
 /// <param name="MaxWait">How long this read may wait for a replica instead of the configured default (background work can wait longer than a page).</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReadRequest")]
 public sealed record ReadRequest(
     [property: Id(0)] long? ReaderId,
     [property: Id(1)] long? OwnerId,
     [property: Id(2)] bool Critical = false,
-    [property: Id(3)] Lsn? ClientLsn = null,
+    [property: Id(3)] WalPosition? ClientPosition = null,
     [property: Id(4)] TimeSpan? MaxWait = null)
 {
     /// <summary>True when a signed-in user reads their own data: the only reads routed for consistency.</summary>

@@ -23,13 +23,11 @@ public sealed record ReaderLease(
 
 /// <summary>A WAL position and how long ago, by the sender's clock, the primary reached it (null: unknown, e.g. nothing).</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.AgedPosition")]
-public readonly record struct AgedPosition([property: Id(0)] Lsn Lsn, [property: Id(1)] TimeSpan? Age);
+public readonly record struct AgedPosition([property: Id(0)] WalPosition Position, [property: Id(1)] TimeSpan? Age);
 
 /// <summary>How far the data served to one user reached: their own data, and everyone else's.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.SeenPositions")]
-public readonly record struct SeenPositions([property: Id(0)] Lsn Own, [property: Id(1)] Lsn Others)
+public readonly record struct SeenPositions([property: Id(0)] WalPosition Own, [property: Id(1)] WalPosition Others)
 {
-    public static readonly SeenPositions None = new(Lsn.Zero, Lsn.Zero);
-
-    public static SeenPositions Max(SeenPositions a, SeenPositions b) => new(Lsn.Max(a.Own, b.Own), Lsn.Max(a.Others, b.Others));
+    public static readonly SeenPositions None = default;
 }

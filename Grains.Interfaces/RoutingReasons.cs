@@ -21,6 +21,12 @@ public static class RoutingReasons
     /// <summary>No replica is expected to replay the reader's floor within the wait budget, going by its recent lag: the primary at once.</summary>
     public const string ReplicasBehind = "replicas-behind";
 
+    /// <summary>
+    /// The reader's floor is on another timeline than the cluster's (a failover happened since it was read, or a token
+    /// carries no timeline): its LSN says nothing about the current timeline, so the primary.
+    /// </summary>
+    public const string OtherTimeline = "other-timeline";
+
     /// <summary>No healthy replica: the primary.</summary>
     public const string ReplicasUnavailable = "replicas-unavailable";
 

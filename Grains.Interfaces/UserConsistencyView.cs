@@ -7,4 +7,4 @@ public sealed record UserConsistencyView(
     [property: Id(1)] WriteRecord? LastWrite,
     [property: Id(2)] long Writes,
     [property: Id(3)] string Silo,
-    [property: Id(4)] Lsn Seen);
+    [property: Id(4)] WalPosition Seen);

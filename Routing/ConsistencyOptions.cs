@@ -36,6 +36,13 @@ public sealed class ConsistencyOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan ReaderLease { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Positions are compared only on one timeline: a replica on another timeline than the cluster's is not used, and a
+    /// floor read on another timeline sends the read to the primary. <c>false</c> compares LSNs alone, as before
+    /// timelines were tracked: unsafe after a crash-failover (a baseline for the failover drill only).
+    /// </summary>
+    public bool CompareTimelines { get; set; } = true;
+
     /// <summary>How long an idle user's grain stays in memory.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromMinutes(2);

@@ -1,13 +1,16 @@
 namespace OrleansRaw.Routing;
 
-/// <summary>A WAL position and when this silo learned that the primary had reached it.</summary>
-public readonly record struct Known(Lsn Lsn, DateTimeOffset At)
+/// <summary>A WAL position (with its timeline) and when this silo learned that the primary had reached it.</summary>
+public readonly record struct Known(WalPosition Position, DateTimeOffset At)
 {
-    public static readonly Known Nothing = new(Lsn.Zero, DateTimeOffset.MinValue);
+    public static readonly Known Nothing = new(WalPosition.Zero, DateTimeOffset.MinValue);
 
-    /// <summary>The later position; for the same position, the earlier time (it existed since then).</summary>
+    public Lsn Lsn => Position.Lsn;
+
+    /// <summary>The later position (a later timeline wins, see <see cref="WalPosition.Latest"/>); for the same position, the earlier time (it existed since then).</summary>
     public static Known Max(Known a, Known b) =>
-        a.Lsn > b.Lsn ? a : b.Lsn > a.Lsn ? b : a.At <= b.At ? a : b;
+        a.Position == b.Position ? (a.At <= b.At ? a : b)
+        : WalPosition.Latest(a.Position, b.Position) == a.Position ? a : b;
 }
 
 /// <summary>

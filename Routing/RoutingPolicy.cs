@@ -28,7 +28,9 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
             return RoutingDecision.Primary(RoutingReasons.AlwaysPrimary);
         }
 
-        var healthy = snapshot.Replicas.Where(r => r.Healthy).ToList();
+        // The monitor already marks a replica on another timeline unhealthy; checked here too, so the rule holds for
+        // whatever snapshot a decision gets.
+        var healthy = snapshot.Replicas.Where(r => r.Healthy && (!options.CompareTimelines || r.Timeline == snapshot.Timeline)).ToList();
         if (healthy.Count == 0)
         {
             return RoutingDecision.Primary(RoutingReasons.ReplicasUnavailable);
@@ -37,11 +39,11 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         switch (options.Mode)
         {
             case ConsistencyMode.Eventual:
-                return RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual);
+                return Unchecked(PickAny(healthy), RoutingReasons.Eventual);
             case ConsistencyMode.Window:
                 return request.IsOwnRead
                     ? DecideWindow(reader.LastWrite, healthy, snapshot, now)
-                    : RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual);
+                    : Unchecked(PickAny(healthy), RoutingReasons.Eventual);
         }
 
         // Lsn mode: the read must reflect a floor. A token is a position the client proved it saw (its time unknown,
@@ -49,12 +51,19 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         // reads). Another user's data: what the reader's reads of others' data were served — never the primary
         // position an own read happened to run at, which no replica may reach for a while. Shared data (a feed)
         // holds both kinds, so its floor holds the reader's last write too.
-        var floor = request.ClientLsn is { } token ? new Known(token, now) : Known.Nothing;
+        if (options.CompareTimelines && request.ClientPosition is { IsZero: false, Timeline: 0 })
+        {
+            // A token issued before positions carried their timeline: its LSN may be from any timeline, so neither
+            // a replica's position nor the reader's own (which would supersede it) can be compared with it.
+            return RoutingDecision.Primary(RoutingReasons.OtherTimeline);
+        }
+
+        var floor = request.ClientPosition is { } token ? new Known(token, now) : Known.Nothing;
         var monotonic = options.MonotonicReads;
         if (request.IsOwnRead)
         {
             floor = Known.Max(Known.Max(floor, reader.LastWrite), monotonic ? reader.SeenOwn : Known.Nothing);
-            return DecideAtLeast(floor, healthy, MaxWait(request), now, RoutingReasons.OwnWriteReplicaCaughtUp);
+            return DecideAtLeast(floor, healthy, snapshot, MaxWait(request), now, RoutingReasons.OwnWriteReplicaCaughtUp);
         }
 
         floor = Known.Max(floor, monotonic ? reader.SeenOthers : Known.Nothing);
@@ -64,8 +73,8 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         }
 
         return floor.Lsn == Lsn.Zero
-            ? RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.Eventual)
-            : DecideAtLeast(floor, healthy, MaxWait(request), now, RoutingReasons.Eventual);
+            ? Unchecked(PickAny(healthy), RoutingReasons.Eventual)
+            : DecideAtLeast(floor, healthy, snapshot, MaxWait(request), now, RoutingReasons.Eventual);
     }
 
     /// <summary>The grace period in force for Window mode, given the observed lag.</summary>
@@ -96,19 +105,31 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         }
 
         // Past the window the brief's Strategy 1 trusts any replica: no position check, which is its weakness.
-        return RoutingDecision.OnReplica(PickAny(healthy).Name, Lsn.Zero, RoutingReasons.OwnWriteWindowPassed);
+        return Unchecked(PickAny(healthy), RoutingReasons.OwnWriteWindowPassed);
     }
+
+    private static RoutingDecision Unchecked(ReplicaStatus replica, string reason) =>
+        RoutingDecision.OnReplica(replica.Name, Lsn.Zero, reason, timeline: replica.Timeline);
 
     // A request may ask for a longer wait (background work), never beyond the configured ceiling.
     private TimeSpan MaxWait(ReadRequest request) =>
         request.MaxWait is { } wanted && wanted > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(wanted.Ticks, options.MaxRequestedWait.Ticks)) : options.MaxReplicaWait;
 
-    private RoutingDecision DecideAtLeast(Known required, List<ReplicaStatus> healthy, TimeSpan budget, DateTimeOffset now, string reason)
+    private RoutingDecision DecideAtLeast(Known required, List<ReplicaStatus> healthy, ReplicaSnapshot snapshot, TimeSpan budget, DateTimeOffset now, string reason)
     {
+        // An LSN orders positions of one timeline only. A floor from another one (read before a failover, or a token
+        // that names none) may lie on a branch the promoted node never had, at an LSN the new timeline reuses for
+        // other data: no replica's replay position says anything about it. The primary has whatever survived.
+        if (options.CompareTimelines && required.Position.Timeline != snapshot.Timeline)
+        {
+            return RoutingDecision.Primary(RoutingReasons.OtherTimeline);
+        }
+
         var caughtUp = healthy.Where(r => r.ReplayLsn >= required.Lsn).ToList();
         if (caughtUp.Count > 0)
         {
-            return RoutingDecision.OnReplica(PickLeastLagged(caughtUp).Name, required.Lsn, reason);
+            var chosen = PickLeastLagged(caughtUp);
+            return RoutingDecision.OnReplica(chosen.Name, required.Lsn, reason, timeline: chosen.Timeline);
         }
 
         // None has replayed it as of the snapshot, which may be a poll old. The replica expected to replay it first
@@ -124,7 +145,8 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
 
         var equals = predicted.Where(c => c.Eta == best).ToList();
         var wait = best + options.ReplicaWaitMargin;
-        return RoutingDecision.OnReplica(equals[_random.Next(equals.Count)].Replica.Name, required.Lsn, reason, wait < budget ? wait : budget);
+        var replica = equals[_random.Next(equals.Count)].Replica;
+        return RoutingDecision.OnReplica(replica.Name, required.Lsn, reason, wait < budget ? wait : budget, replica.Timeline);
     }
 
     // Replicas within one poll of the best are equals; spreading among them keeps one replica from taking every read.

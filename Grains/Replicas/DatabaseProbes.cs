@@ -19,21 +19,41 @@ public sealed class DatabaseProbes : IAsyncDisposable
 
     public IReadOnlyList<string> ReplicaNames { get; }
 
-    /// <summary>The primary's WAL insert position (what a new write will be at or after).</summary>
-    public async Task<Lsn> ReadPrimaryLsnAsync(CancellationToken cancellationToken)
+    /// <summary>The primary's WAL insert position (what a new write will be at or after) and its timeline.</summary>
+    public async Task<WalPosition> ReadPrimaryAsync(CancellationToken cancellationToken)
     {
-        await using var command = _primary.CreateCommand("SELECT pg_current_wal_insert_lsn()::text");
-        return Lsn.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!);
-    }
-
-    /// <summary>Whether a replica is still a standby, and the last position it replayed.</summary>
-    public async Task<(bool InRecovery, Lsn ReplayLsn)> ReadReplicaAsync(string name, CancellationToken cancellationToken)
-    {
-        await using var command = _replicas[name].CreateCommand(
-            "SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn(), '0/0'::pg_lsn)::text");
+        // pg_walfile_name names the file on the server's current insert timeline, which a promotion changes at once
+        // (pg_control_checkpoint() would name the old one until the next checkpoint completes).
+        await using var command = _primary.CreateCommand("SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_insert_lsn() AS l");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetBoolean(0), Lsn.Parse(reader.GetString(1)));
+        return WalPosition.FromServer(reader.GetString(0), reader.GetString(1));
+    }
+
+    /// <summary>Whether a node configured as a replica is still a standby, the last position it replayed, and what it says of its timeline.</summary>
+    public async Task<ReplicaProbe> ReadReplicaAsync(string name, CancellationToken cancellationToken)
+    {
+        // A standby names no replay timeline in SQL. The WAL receiver's received_tli is the timeline it streams, which
+        // the startup process asks for only once it accepted that timeline's history (a standby past the fork point
+        // refuses it and keeps streaming, or waiting, on the old one); it is null while no receiver runs, and for a
+        // role without pg_read_all_stats. The last checkpoint's timeline is a lower bound that lags until a
+        // restartpoint. A node out of recovery names its own timeline.
+        await using var command = _replicas[name].CreateCommand(
+            """
+            SELECT pg_is_in_recovery(),
+                   COALESCE(pg_last_wal_replay_lsn(), '0/0'::pg_lsn)::text,
+                   CASE WHEN pg_is_in_recovery() THEN (SELECT received_tli FROM pg_stat_wal_receiver)::bigint END,
+                   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_insert_lsn()) END,
+                   (SELECT timeline_id FROM pg_control_checkpoint())::bigint
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ReplicaProbe(
+            reader.GetBoolean(0),
+            Lsn.Parse(reader.GetString(1)),
+            reader.IsDBNull(2) ? 0 : (uint)reader.GetInt64(2),
+            reader.IsDBNull(3) ? 0 : WalPosition.TimelineOfWalFile(reader.GetString(3)),
+            reader.IsDBNull(4) ? 0 : (uint)reader.GetInt64(4));
     }
 
     public async ValueTask DisposeAsync()

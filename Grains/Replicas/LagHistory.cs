@@ -21,6 +21,9 @@ internal sealed class LagHistory(TimeSpan window)
         }
     }
 
+    /// <summary>Drops the primary positions seen so far: after a timeline change they are positions of another history.</summary>
+    public void ForgetPrimary() => _primary.Clear();
+
     /// <summary>Milliseconds since the primary first passed <paramref name="replay"/> (0 when the replica is level).</summary>
     public double LagMs(Lsn replay, DateTimeOffset now)
     {

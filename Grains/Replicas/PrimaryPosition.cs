@@ -8,11 +8,11 @@ namespace OrleansRaw.Grains.Replicas;
 public sealed class PrimaryPosition(DatabaseProbes probes)
 {
     private readonly Lock _gate = new();
-    private Task<Lsn>? _running;
-    private Task<Lsn>? _next;
+    private Task<WalPosition>? _running;
+    private Task<WalPosition>? _next;
 
     /// <summary>A position at or past every write committed before this call.</summary>
-    public Task<Lsn> ReadAsync()
+    public Task<WalPosition> ReadAsync()
     {
         lock (_gate)
         {
@@ -25,10 +25,10 @@ public sealed class PrimaryPosition(DatabaseProbes probes)
         }
     }
 
-    private async Task<Lsn> AfterRunningAsync(Task<Lsn> running)
+    private async Task<WalPosition> AfterRunningAsync(Task<WalPosition> running)
     {
         await ((Task)running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
-        Task<Lsn> query;
+        Task<WalPosition> query;
         lock (_gate)
         {
             query = _running = Query();
@@ -38,5 +38,5 @@ public sealed class PrimaryPosition(DatabaseProbes probes)
         return await query;
     }
 
-    private Task<Lsn> Query() => Task.Run(async () => (await probes.ReadPrimaryLsnAsync(CancellationToken.None)).ToWrittenEnd());
+    private Task<WalPosition> Query() => Task.Run(async () => (await probes.ReadPrimaryAsync(CancellationToken.None)).ToWrittenEnd());
 }

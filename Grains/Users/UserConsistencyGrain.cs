@@ -45,7 +45,7 @@ public sealed partial class UserConsistencyGrain(
     {
         // Requests of one user can commit in one order and arrive here in another: keep the latest position. Its time
         // is this silo's, so the policy never compares two machines' clocks.
-        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Lsn, clock.GetUtcNow())) };
+        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Position, clock.GetUtcNow())) };
         _writes++;
 
         // The write is acknowledged only after this returns, so no server may still route from a state without it.
@@ -86,8 +86,8 @@ public sealed partial class UserConsistencyGrain(
     }
 
     public Task<UserConsistencyView> GetViewAsync() =>
-        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Lsn, _reader.LastWrite.At), _writes,
-            RuntimeIdentity, Lsn.Max(_reader.SeenOwn.Lsn, _reader.SeenOthers.Lsn)));
+        Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Position, _reader.LastWrite.At), _writes,
+            RuntimeIdentity, WalPosition.Latest(_reader.SeenOwn.Position, _reader.SeenOthers.Position)));
 
     private ReaderLease Grant(IReaderLeaseHolder holder)
     {
@@ -136,7 +136,7 @@ public sealed partial class UserConsistencyGrain(
     }
 
     private static AgedPosition Aged(Known known, DateTimeOffset now) =>
-        new(known.Lsn, known.At == DateTimeOffset.MinValue ? null : now > known.At ? now - known.At : TimeSpan.Zero);
+        new(known.Position, known.At == DateTimeOffset.MinValue ? null : now > known.At ? now - known.At : TimeSpan.Zero);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: a lease holder did not answer ({Call}): {Error}")]
     private static partial void LogHolderUnreachable(ILogger logger, long userId, string call, string error);

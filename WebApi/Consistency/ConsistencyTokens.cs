@@ -9,11 +9,14 @@ namespace OrleansRaw.WebApi.Consistency;
 
 /// <summary>
 /// Signed, URL-safe tokens that carry a user's write position to wherever the user reads next (the brief's cookie
-/// variant, made tamper-proof): <c>base64url("v1|userId|lsn") . base64url(HMAC-SHA256)</c>.
+/// variant, made tamper-proof): <c>base64url("v2|userId|timeline|lsn") . base64url(HMAC-SHA256)</c>. A <c>v1</c> token
+/// (<c>v1|userId|lsn</c>, issued before positions carried their timeline) is still accepted, with timeline 0: it
+/// matches no timeline, so its read goes to the primary, and the response carries a <c>v2</c> token.
 /// </summary>
 public sealed class ConsistencyTokens
 {
-    private const string Version = "v1";
+    private const string Version = "v2";
+    private const string VersionWithoutTimeline = "v1";
     private readonly byte[] _key;
 
     public ConsistencyTokens(IOptions<AuthOptions> auth)
@@ -22,16 +25,16 @@ public sealed class ConsistencyTokens
         _key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(auth.Value.SigningKey), "orleansraw-consistency-token"u8);
     }
 
-    public string Issue(long userId, Lsn lsn)
+    public string Issue(long userId, WalPosition position)
     {
-        var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Version}|{userId}|{lsn}"));
+        var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Version}|{userId}|{position.Timeline}|{position.Lsn}"));
         return Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_key, payload));
     }
 
     /// <summary>The position in a token issued to <paramref name="userId"/>; false for anything malformed, forged or someone else's.</summary>
-    public bool TryRead(string? token, long? userId, out Lsn lsn, out string error)
+    public bool TryRead(string? token, long? userId, out WalPosition position, out string error)
     {
-        lsn = Lsn.Zero;
+        position = WalPosition.Zero;
         error = "";
         if (string.IsNullOrEmpty(token) || token.Length > 256)
         {
@@ -64,13 +67,21 @@ public sealed class ConsistencyTokens
         }
 
         var parts = Encoding.UTF8.GetString(payload).Split('|');
-        if (parts.Length != 3 || parts[0] != Version
-            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
-            || !Lsn.TryParse(parts[2], out lsn))
+        var timeline = 0u;
+        var lsn = Lsn.Zero;
+        var wellFormed = parts switch
+        {
+            [Version, _, var tli, var text] => uint.TryParse(tli, NumberStyles.None, CultureInfo.InvariantCulture, out timeline) && Lsn.TryParse(text, out lsn),
+            [VersionWithoutTimeline, _, var text] => Lsn.TryParse(text, out lsn),
+            _ => false,
+        };
+        if (!wellFormed || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var owner))
         {
             error = "The consistency token is malformed.";
             return false;
         }
+
+        position = new WalPosition(timeline, lsn);
 
         if (owner != userId)
         {

@@ -60,7 +60,7 @@ public sealed partial class ReadRouter(
             proofs.Forget(failed);
         }
 
-        if (readerId is { } userId && db.ServedAt > Lsn.Zero && policy.Options.MonotonicReads)
+        if (readerId is { } userId && !db.ServedAt.IsZero && policy.Options.MonotonicReads)
         {
             try
             {

@@ -9,18 +9,18 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
     {
         var http = context.HttpContext;
         var reader = CurrentUser.Id(http.User);
-        Lsn? clientLsn = null;
+        WalPosition? clientPosition = null;
         if (http.Request.Headers.TryGetValue(ConsistencyHeaders.Token, out var tokenValues))
         {
             var tokens = http.RequestServices.GetRequiredService<ConsistencyTokens>();
-            var lsn = Lsn.Zero;
+            var position = WalPosition.Zero;
             var error = "Send at most one consistency token.";
-            if (tokenValues.Count != 1 || !tokens.TryRead(tokenValues[0], reader, out lsn, out error))
+            if (tokenValues.Count != 1 || !tokens.TryRead(tokenValues[0], reader, out position, out error))
             {
                 return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid consistency token");
             }
 
-            clientLsn = lsn;
+            clientPosition = position;
         }
 
         var critical = IsCritical(http.Request);
@@ -39,16 +39,16 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many strong reads");
         }
 
-        var request = new ReadRequest(reader, owner(http), critical, clientLsn);
+        var request = new ReadRequest(reader, owner(http), critical, clientPosition);
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 
         var result = await next(context);
         await http.RequestServices.GetRequiredService<ReadRouter>().NoteServedAsync(reader, db.Decision, db, request.IsOwnRead);
-        if (reader is { } userId && db.ServedAt > Lsn.Zero)
+        if (reader is { } userId && !db.ServedAt.IsZero)
         {
             http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>()
-                .Issue(userId, Lsn.Max(db.ServedAt, clientLsn ?? Lsn.Zero));
+                .Issue(userId, WalPosition.Latest(db.ServedAt, clientPosition ?? WalPosition.Zero));
         }
 
         http.Response.Headers[ConsistencyHeaders.ReadSource] = db.ReadSource

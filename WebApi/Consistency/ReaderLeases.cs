@@ -74,9 +74,9 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     /// Notes how far a read served the user reached. While the lease is shared (or this server holds none) the grain
     /// hears of it before the response leaves, so the user's next read, on whichever server, starts from it.
     /// </summary>
-    public Task NoteServedAsync(long userId, Lsn servedAt, bool ownData)
+    public Task NoteServedAsync(long userId, WalPosition servedAt, bool ownData)
     {
-        var served = ownData ? new SeenPositions(servedAt, Lsn.Zero) : new SeenPositions(Lsn.Zero, servedAt);
+        var served = ownData ? new SeenPositions(servedAt, WalPosition.Zero) : new SeenPositions(WalPosition.Zero, servedAt);
         if (_copies.TryGetValue(userId, out var copy))
         {
             copy.Saw(served, _clock.GetUtcNow());
@@ -222,7 +222,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
         public SeenPositions Seen
         {
-            get { lock (_lock) { return new SeenPositions(_state.SeenOwn.Lsn, _state.SeenOthers.Lsn); } }
+            get { lock (_lock) { return new SeenPositions(_state.SeenOwn.Position, _state.SeenOthers.Position); } }
         }
 
         public bool Unreported => Volatile.Read(ref _unreported);
@@ -270,6 +270,6 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
         // The grant's ages, turned into this server's clock: measured from receipt, so a position seems no older than it is.
         private static Known Local(AgedPosition position, DateTimeOffset now) =>
-            position.Age is { } age ? new Known(position.Lsn, now - age) : new Known(position.Lsn, DateTimeOffset.MinValue);
+            position.Age is { } age ? new Known(position.Position, now - age) : new Known(position.Position, DateTimeOffset.MinValue);
     }
 }

@@ -22,9 +22,11 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     private const string WaitingGuardSql = "SELECT orleansraw_wait_replay(@orleansraw_required_lsn::pg_lsn, @orleansraw_wait_ms)";
 
     // After the read, in the same round trip: a position at or past the read's snapshot, so a later read required to
-    // be at or past it cannot show less than this one did (monotonic reads). Free but for a few bytes.
+    // be at or past it cannot show less than this one did (monotonic reads). Free but for a few bytes. On a replica it
+    // is on the timeline the decision found the replica on; on the primary, the primary names its own timeline in the
+    // same statement (pg_walfile_name uses the insert timeline, which a promotion changes at once).
     private const string ReplicaPositionSql = "SELECT COALESCE(pg_last_wal_replay_lsn(), '0/0'::pg_lsn)::text";
-    private const string PrimaryPositionSql = "SELECT pg_current_wal_insert_lsn()::text";
+    private const string PrimaryPositionSql = "SELECT l::text AS Lsn, pg_walfile_name(l) AS WalFile FROM pg_current_wal_insert_lsn() AS l";
 
     /// <summary>The decision for this request's reads; set by the read-routing filter.</summary>
     public RoutingDecision? Decision { get; internal set; }
@@ -35,8 +37,8 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     /// <summary>Why the last read ran there (the decision's reason, or a fallback's).</summary>
     public string? ReadReason { get; private set; }
 
-    /// <summary>A position at or past the data the last read returned (zero before any read).</summary>
-    public Lsn ServedAt { get; private set; }
+    /// <summary>A position at or past the data the last read returned, with its timeline (zero before any read).</summary>
+    public WalPosition ServedAt { get; private set; }
 
     /// <summary>The replica the last read ran on, or null for the primary.</summary>
     public string? ServedBy { get; private set; }
@@ -48,7 +50,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     public bool Wrote { get; private set; }
 
     /// <summary>The primary's position read right after this request's write committed, when it could be read in the same round trip.</summary>
-    public Lsn? WrittenThrough { get; private set; }
+    public WalPosition? WrittenThrough { get; private set; }
 
     /// <summary>
     /// The request's <c>Idempotency-Key</c>, set by <see cref="IdempotencyFilter"/>. Writes then claim the key first in
@@ -122,7 +124,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             "BEGIN;\n" + sql + ";\nCOMMIT;\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();
-        WrittenThrough = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+        WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
         return rows;
     }
 
@@ -130,7 +132,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
     /// A position at or past this request's write: the one read with it in the same round trip, else the primary's
     /// position now (read in a statement of its own, so past the commit whenever the commit happened).
     /// </summary>
-    public async Task<Lsn> WrittenPositionAsync(CancellationToken cancellationToken)
+    public async Task<WalPosition> WrittenPositionAsync(CancellationToken cancellationToken)
     {
         if (WrittenThrough is { } known)
         {
@@ -138,8 +140,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         }
 
         await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
-        var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(PrimaryPositionSql, cancellationToken: cancellationToken));
-        return Lsn.Parse(text!).ToWrittenEnd();
+        return (await connection.QuerySingleAsync<PositionRow>(new CommandDefinition(PrimaryPositionSql, cancellationToken: cancellationToken))).Position;
     }
 
     /// <summary>Runs a write of several steps on the primary; whatever it commits is tracked, even if it then throws.</summary>
@@ -172,7 +173,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
             await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                 IdempotencyKeyStore.StoreOutcomeSql + "COMMIT;\n" + PrimaryPositionSql,
                 IdempotencyKeyStore.OutcomeParameters(Idempotency!, outcome), cancellationToken: cancellationToken));
-            WrittenThrough = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+            WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
         }
         finally
         {
@@ -220,7 +221,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
             await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                 IdempotencyKeyStore.LookupSql + PrimaryPositionSql, IdempotencyKeyStore.Parameters(key), cancellationToken: cancellationToken));
             var used = IdempotencyKeyStore.Used(key, await results.ReadSingleOrDefaultAsync<IdempotencyKeyStore.StoredRow>());
-            var position = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+            var position = (await results.ReadSingleAsync<PositionRow>()).Position;
 
             // Nothing of this request committed; a replay counts as the write it replays.
             Wrote = used.Use == KeyUse.SameRequest;
@@ -260,7 +261,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         }
 
         var rows = (await results.ReadAsync<T>()).AsList();
-        ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>());
+        ServedAt = new WalPosition(decision.Timeline, Lsn.Parse(await results.ReadSingleAsync<string>()));
         return rows;
     }
 
@@ -270,7 +271,7 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             sql + ";\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();
-        ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>()).ToWrittenEnd();
+        ServedAt = (await results.ReadSingleAsync<PositionRow>()).Position;
         ServedBy = null;
         Served(ReadSources.Primary, reason);
         return rows;
@@ -285,7 +286,12 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
     // The decisions that send a read to the primary only because no replica could serve it safely in time.
     private static bool IsFallback(string reason) =>
-        reason is RoutingReasons.ReplicasBehind or RoutingReasons.ReplicasUnavailable or RoutingReasons.DecisionUnavailable;
+        reason is RoutingReasons.ReplicasBehind or RoutingReasons.ReplicasUnavailable or RoutingReasons.DecisionUnavailable or RoutingReasons.OtherTimeline;
+
+    private sealed record PositionRow(string Lsn, string WalFile)
+    {
+        public WalPosition Position => WalPosition.FromServer(Lsn, WalFile).ToWrittenEnd();
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Guard fallback: replica {Replica} had not replayed {Lsn} at read time; read the primary instead")]
     private static partial void LogGuardFallback(ILogger logger, string replica, string lsn);

@@ -42,8 +42,8 @@ internal static partial class WriteTrackingFilter
             return result;
         }
 
-        var lsn = await TrackAsync(http, db, userId, null);
-        if (lsn is null)
+        var position = await TrackAsync(http, db, userId, null);
+        if (position is null)
         {
             http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
@@ -51,22 +51,22 @@ internal static partial class WriteTrackingFilter
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Write recorded partially");
         }
 
-        http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>().Issue(userId, lsn.Value);
+        http.Response.Headers[ConsistencyHeaders.Token] = http.RequestServices.GetRequiredService<ConsistencyTokens>().Issue(userId, position.Value);
         return result;
     };
 
     /// <summary>Records the request's write in the user's grain; the position recorded, or null when it could not be.</summary>
-    private static async Task<Lsn?> TrackAsync(HttpContext http, RoutedDatabase db, long userId, TimeSpan? limit)
+    private static async Task<WalPosition?> TrackAsync(HttpContext http, RoutedDatabase db, long userId, TimeSpan? limit)
     {
         var services = http.RequestServices;
         var options = services.GetRequiredService<IOptions<ConsistencyApiOptions>>().Value;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WriteTrackingFilter));
         var clock = services.GetRequiredService<TimeProvider>();
         using var deadline = new CancellationTokenSource(limit ?? options.RecordWriteTimeout, clock);
-        Lsn lsn;
+        WalPosition position;
         try
         {
-            lsn = await db.WrittenPositionAsync(deadline.Token);
+            position = await db.WrittenPositionAsync(deadline.Token);
         }
         catch (Exception ex)
         {
@@ -75,9 +75,9 @@ internal static partial class WriteTrackingFilter
             return null;
         }
 
-        var recorded = await RecordAsync(services, userId, new WriteRecord(lsn, clock.GetUtcNow()), options, logger, clock);
+        var recorded = await RecordAsync(services, userId, new WriteRecord(position, clock.GetUtcNow()), options, logger, clock);
         services.GetRequiredService<Observability.ApiInstruments>().WriteCompleted(recorded);
-        return recorded ? lsn : null;
+        return recorded ? position : null;
     }
 
     private static async Task<bool> RecordAsync(IServiceProvider services, long userId, WriteRecord write, ConsistencyApiOptions options, ILogger logger, TimeProvider clock)
@@ -101,7 +101,7 @@ internal static partial class WriteTrackingFilter
             }
             catch (Exception ex)
             {
-                LogRecordFailed(logger, userId, write.Lsn.ToString(), ex.Message);
+                LogRecordFailed(logger, userId, write.Position.ToString(), ex.Message);
                 return false;
             }
         }

@@ -11,9 +11,9 @@ public static class ReplicasApi
         return routes;
     }
 
-    public sealed record ReplicaView(string Name, bool Healthy, string ReplayLsn, double LagMs, long LagBytes, DateTimeOffset SampledAt, string? Error);
+    public sealed record ReplicaView(string Name, bool Healthy, string ReplayLsn, double LagMs, long LagBytes, DateTimeOffset SampledAt, string? Error, uint Timeline);
 
-    public sealed record ReplicasView(string PrimaryLsn, DateTimeOffset SampledAt, double P99LagMs, List<ReplicaView> Replicas);
+    public sealed record ReplicasView(string PrimaryLsn, DateTimeOffset SampledAt, double P99LagMs, List<ReplicaView> Replicas, uint Timeline);
 
     private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(IGrainFactory grains, HttpContext http)
     {
@@ -23,7 +23,7 @@ public static class ReplicasApi
             var signedIn = Auth.CurrentUser.Id(http.User) is not null;
             return TypedResults.Ok(new ReplicasView(snapshot.PrimaryLsn.ToString(), snapshot.SampledAt, snapshot.P99LagMs,
                 [.. snapshot.Replicas.Select(r => new ReplicaView(r.Name, r.Healthy, r.ReplayLsn.ToString(), r.LagMs, r.LagBytes, r.SampledAt,
-                    signedIn ? r.Error : PublicError(r.Error)))]));
+                    signedIn ? r.Error : PublicError(r.Error), r.Timeline))], snapshot.Timeline));
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
         {
@@ -35,6 +35,7 @@ public static class ReplicasApi
     // (those name hosts and ports).
     internal static string? PublicError(string? error) =>
         error is null ? null
-        : error.StartsWith(ReplicaErrors.NotInRecovery, StringComparison.Ordinal) || error.StartsWith(ReplicaErrors.LagPrefix, StringComparison.Ordinal) ? error
+        : error.StartsWith(ReplicaErrors.NotInRecovery, StringComparison.Ordinal) || error.StartsWith(ReplicaErrors.LagPrefix, StringComparison.Ordinal)
+            || error.StartsWith(ReplicaErrors.TimelinePrefix, StringComparison.Ordinal) ? error
         : "the monitor could not probe it";
 }

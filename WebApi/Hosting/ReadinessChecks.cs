@@ -37,6 +37,7 @@ public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory g
             return HealthCheckResult.Healthy("ok", new Dictionary<string, object>
             {
                 ["primaryLsn"] = snapshot.PrimaryLsn.ToString(),
+                ["timeline"] = snapshot.Timeline,
                 ["healthyReplicas"] = snapshot.Replicas.Count(r => r.Healthy),
             });
         }

@@ -21,7 +21,7 @@ public sealed partial class PostStatsWorker(
 {
     public const string PostCreated = "post-created";
 
-    private sealed record Job(long Id, long UserId, long SubjectId, string ClaimedAt);
+    private sealed record Job(long Id, long UserId, long SubjectId, string ClaimedAt, string ClaimedInWalFile);
 
     private sealed record Outcome(long JobId, long UserId, bool SawSubject, long PostCount, string Source);
 
@@ -58,7 +58,8 @@ public sealed partial class PostStatsWorker(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var jobs = (await connection.QueryAsync<Job>(new CommandDefinition(
             """
-            SELECT id AS Id, user_id AS UserId, subject_id AS SubjectId, pg_current_wal_insert_lsn()::text AS ClaimedAt
+            SELECT id AS Id, user_id AS UserId, subject_id AS SubjectId, pg_current_wal_insert_lsn()::text AS ClaimedAt,
+                   pg_walfile_name(pg_current_wal_insert_lsn()) AS ClaimedInWalFile
             FROM jobs
             WHERE processed_at IS NULL AND kind = @kind
             ORDER BY id LIMIT @limit
@@ -96,7 +97,7 @@ public sealed partial class PostStatsWorker(
         var request = new ReadRequest(ReaderId: null, OwnerId: job.UserId, MaxWait: options.Value.MaxReplicaWait);
         if (options.Value.ReadAsOfClaim)
         {
-            request = request with { ClientLsn = Lsn.Parse(job.ClaimedAt).ToWrittenEnd() };
+            request = request with { ClientPosition = WalPosition.FromServer(job.ClaimedAt, job.ClaimedInWalFile).ToWrittenEnd() };
         }
 
         db.Decision = await router.DecideAsync(request, cancellationToken);

@@ -237,7 +237,7 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
         await using var client = await DecisionBenchmark.ConnectAsync(env.Redis, system.ClusterId, BenchEnvironment.ServiceId, cancellationToken);
         var first = TakeUserIds(DecisionUsers);
         var users = Enumerable.Range(0, DecisionUsers).Select(i => first + i).ToList();
-        await client.PrepareUsersAsync(users, await replicas.PrimaryLsnAsync(cancellationToken), cancellationToken);
+        await client.PrepareUsersAsync(users, await replicas.PrimaryPositionAsync(cancellationToken), cancellationToken);
         await CaughtUpAsync(replicas, cancellationToken);
         foreach (var concurrency in DecisionConcurrency)
         {

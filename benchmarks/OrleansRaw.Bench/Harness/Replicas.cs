@@ -67,9 +67,12 @@ public sealed class Replicas(BenchEnvironment env) : IAsyncDisposable
         }
     }
 
-    /// <summary>The primary's WAL insert position now.</summary>
-    public async Task<Lsn> PrimaryLsnAsync(CancellationToken cancellationToken) =>
-        Lsn.Parse(await ScalarAsync<string>(_primary, "SELECT pg_current_wal_insert_lsn()::text", cancellationToken));
+    /// <summary>The primary's WAL insert position now, with its timeline.</summary>
+    public async Task<WalPosition> PrimaryPositionAsync(CancellationToken cancellationToken)
+    {
+        var text = await ScalarAsync<string>(_primary, "SELECT l::text || ' ' || pg_walfile_name(l) FROM pg_current_wal_insert_lsn() AS l", cancellationToken);
+        return WalPosition.FromServer(text.Split(' ')[0], text.Split(' ')[1]);
+    }
 
     /// <summary>
     /// The postmaster PIDs of the primary and of each replica: the parent of a backend serving this connection, so it

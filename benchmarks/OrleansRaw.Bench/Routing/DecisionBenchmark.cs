@@ -37,7 +37,7 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     }
 
     /// <summary>Gives each user a last write at <paramref name="position"/> (their grain activates and saves it).</summary>
-    public async Task PrepareUsersAsync(IReadOnlyList<long> users, Lsn position, CancellationToken cancellationToken) =>
+    public async Task PrepareUsersAsync(IReadOnlyList<long> users, WalPosition position, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, _) =>
             await Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow)));
 

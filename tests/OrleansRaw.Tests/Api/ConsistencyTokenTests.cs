@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using OrleansRaw.Tests.Infrastructure;
@@ -69,7 +70,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         var (_, token) = await client.CreatePostAsync("a write for a token");
         var (payload, signature) = Split(token!);
-        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v1|userId|lsn
+        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v2|userId|timeline|lsn
         using var other = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         string[] sent = kind switch
         {
@@ -95,6 +96,29 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
             using var response = await client.Http.SendAsync(request);
             await ProblemResponse.AssertAsync(response, HttpStatusCode.BadRequest);
         }
+    }
+
+    [Fact]
+    public async Task ATokenWithoutTimeline_FromBeforeTimelinesWereCarried_IsReadOnThePrimary_AndReplacedByOneWithIt()
+    {
+        using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        var (post, token) = await client.CreatePostAsync("old token " + Guid.NewGuid());
+        var (payload, _) = Split(token!);
+        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v2|userId|timeline|lsn
+        Assert.Equal(["v2", client.UserId!.Value.ToString(), "1"], parts[..3]);
+
+        // Signed as the first version did (v1|userId|lsn), with the same derived key.
+        var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Deployment.SigningKey), "orleansraw-consistency-token"u8);
+        var old = Encoding.UTF8.GetBytes($"v1|{parts[1]}|{parts[3]}");
+        var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts", Join(old, HMACSHA256.HashData(key, old)));
+        Assert.Contains(read.Body, p => p.Id == post.Id);
+        Assert.Equal(("primary", "other-timeline"), (read.Source, read.Reason));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/posts");
+        request.Headers.Add(TokenHeader, Join(old, HMACSHA256.HashData(key, old)));
+        using var response = await client.Http.SendAsync(request);
+        var (renewed, _) = Split(Assert.Single(response.Headers.GetValues(TokenHeader)));
+        Assert.StartsWith("v2|", Encoding.UTF8.GetString(renewed));
     }
 
     [Fact]

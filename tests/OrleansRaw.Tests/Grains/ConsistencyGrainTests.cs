@@ -23,7 +23,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         await grain.RecordWriteAsync(new WriteRecord(first, DateTimeOffset.UtcNow));
 
         var view = await grain.GetViewAsync();
-        Assert.Equal(second, view.LastWrite!.Lsn);
+        Assert.Equal(second, view.LastWrite!.Position);
         Assert.Equal(2, view.Writes);
     }
 
@@ -41,8 +41,9 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         var later = await WriteSomethingAsync(); // by someone else, after the deactivation
 
         var view = await System.Grains.GetGrain<IUserConsistencyGrain>(userId).GetViewAsync();
-        Assert.True(view.LastWrite!.Lsn >= later, $"reactivated at {view.LastWrite.Lsn}, behind {later}");
-        Assert.True(view.Seen >= later);
+        Assert.Equal(later.Timeline, view.LastWrite!.Position.Timeline);
+        Assert.True(view.LastWrite.Position.Lsn >= later.Lsn, $"reactivated at {view.LastWrite.Position}, behind {later}");
+        Assert.True(view.Seen.Lsn >= later.Lsn);
         Assert.Equal(0, view.Writes);
     }
 
@@ -83,7 +84,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
             var decision = await grain.RouteReadAsync(new ReadRequest(userId, userId));
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(40), "the decision waited");
             Assert.False(decision.UsePrimary, $"read {i} went to the primary ({decision.Reason})");
-            Assert.Equal(write, decision.RequiredLsn);
+            Assert.Equal(write.Lsn, decision.RequiredLsn);
             Assert.InRange(decision.MaxWait, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
         }
     }
@@ -119,10 +120,10 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         }
     }
 
-    private async Task<Lsn> WriteSomethingAsync()
+    private async Task<WalPosition> WriteSomethingAsync()
     {
         await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
         await connection.ExecuteAsync("INSERT INTO posts (user_id, content) VALUES (0, 'grain test')");
-        return await fixture.Db.CurrentLsnAsync();
+        return await fixture.Db.CurrentPositionAsync();
     }
 }

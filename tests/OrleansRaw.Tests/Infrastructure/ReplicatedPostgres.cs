@@ -106,6 +106,14 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         return Lsn.Parse(await connection.ExecuteScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text") ?? "0/0").ToWrittenEnd();
     }
 
+    /// <summary>The primary's position now, with its timeline (as the API reads it after a write).</summary>
+    public async Task<WalPosition> CurrentPositionAsync()
+    {
+        await using var connection = await Primary.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(string Lsn, string WalFile)>("SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_insert_lsn() AS l");
+        return WalPosition.FromServer(row.Lsn, row.WalFile).ToWrittenEnd();
+    }
+
     public static async Task<Lsn> ReplayLsnAsync(NpgsqlDataSource replica)
     {
         await using var connection = await replica.OpenConnectionAsync();

@@ -109,7 +109,8 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
             for (var i = 0; i < 5; i++)
             {
                 var (post, _) = await client.CreatePostAsync($"restarted {i}");
-                var reported = new Lsn((await fixture.Db.CurrentLsnAsync()).Value + 1_000_000);
+                var now = await fixture.Db.CurrentPositionAsync();
+                var reported = now with { Lsn = new Lsn(now.Lsn.Value + 1_000_000) };
                 fixture.Default.Api.Services.GetRequiredService<ReplayProofs>().Note("replica-1", reported);
 
                 var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");

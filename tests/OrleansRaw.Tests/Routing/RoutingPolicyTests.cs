@@ -10,25 +10,28 @@ public sealed class RoutingPolicyTests
     private const long Someone = 8;
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
     private static readonly Lsn Written = Lsn.Parse("0/3000000");
+    private const uint Timeline = 1;
+
+    private static WalPosition Pos(Lsn lsn) => new(Timeline, lsn);
 
     private static RoutingPolicy Policy(ConsistencyMode mode = ConsistencyMode.Lsn, string grace = "00:00:05", int maxWaitMs = 100) =>
         new(new ConsistencyOptions { Mode = mode, GracePeriod = grace, MaxReplicaWait = TimeSpan.FromMilliseconds(maxWaitMs) }, new Random(1));
 
     private static ReplicaStatus Replica(string name, string replay, bool healthy = true, long lagBytes = 0, double delayMs = 0) =>
-        new(name, healthy, Lsn.Parse(replay), 0, lagBytes, Now, ReplayDelayMs: delayMs);
+        new(name, healthy, Lsn.Parse(replay), 0, lagBytes, Now, ReplayDelayMs: delayMs, Timeline: Timeline);
 
     private static ReplicaSnapshot Snapshot(double p99 = 0, params ReplicaStatus[] replicas) =>
-        new(1, Written, Now, [.. replicas], p99);
+        new(1, Written, Now, [.. replicas], p99, Timeline: Timeline);
 
     private static readonly ReplicaSnapshot BothCaughtUp = Snapshot(0, Replica("replica-1", "0/3000000"), Replica("replica-2", "0/3000010"));
     private static readonly ReplicaSnapshot OneBehind = Snapshot(0, Replica("replica-1", "0/2FFFFFF", lagBytes: 1), Replica("replica-2", "0/3000000"));
     private static readonly ReplicaSnapshot BothBehind = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9), Replica("replica-2", "0/2FFFFFF", lagBytes: 1));
     private static readonly ReplicaSnapshot NoneHealthy = Snapshot(0, Replica("replica-1", "0/3000000", healthy: false), Replica("replica-2", "0/3000000", healthy: false));
-    private static readonly Known MyWrite = new(Written, Now.AddMilliseconds(-10));
+    private static readonly Known MyWrite = new(Pos(Written), Now.AddMilliseconds(-10));
 
     private static RoutingDecision Decide(RoutingPolicy policy, ReadRequest request, ReplicaSnapshot snapshot, Known? lastWrite = null, DateTimeOffset? now = null,
         Lsn seen = default, Lsn seenOwn = default) =>
-        policy.Decide(request, new ReaderState(lastWrite ?? Known.Nothing, new Known(seenOwn, Now), new Known(seen, Now)), snapshot, now ?? Now);
+        policy.Decide(request, new ReaderState(lastWrite ?? Known.Nothing, new Known(Pos(seenOwn), Now), new Known(Pos(seen), Now)), snapshot, now ?? Now);
 
     // Both behind the write, one expected to replay it within 30 ms, the other in 400 ms (replay delays 40 and 410 ms, write 10 ms old).
     private static readonly ReplicaSnapshot BothBehindOneClose = Snapshot(0,
@@ -196,14 +199,14 @@ public sealed class RoutingPolicyTests
         Assert.Equal(TimeSpan.Zero, RoutingPolicy.PredictedReplay(replica, MyWrite, Now.AddSeconds(1)));
         Assert.Equal(TimeSpan.Zero, RoutingPolicy.PredictedReplay(replica with { ReplayLsn = Written }, MyWrite, Now));
         // A position whose time is unknown is taken as new.
-        Assert.Equal(TimeSpan.FromMilliseconds(300), RoutingPolicy.PredictedReplay(replica, new Known(Written, DateTimeOffset.MinValue), Now));
+        Assert.Equal(TimeSpan.FromMilliseconds(300), RoutingPolicy.PredictedReplay(replica, new Known(Pos(Written), DateTimeOffset.MinValue), Now));
     }
 
     [Fact]
     public void Lsn_ClientTokenAheadOfTheGrain_RaisesTheRequiredPosition()
     {
         var tokenLsn = Lsn.Parse("0/3000008");
-        var decision = Decide(Policy(), new ReadRequest(Me, Me, ClientLsn: tokenLsn), BothCaughtUp, MyWrite);
+        var decision = Decide(Policy(), new ReadRequest(Me, Me, ClientPosition: Pos(tokenLsn)), BothCaughtUp, MyWrite);
         Assert.Equal("replica-2", decision.Replica); // replica-1 replayed 0/3000000 only
         Assert.Equal(tokenLsn, decision.RequiredLsn);
     }
@@ -211,7 +214,7 @@ public sealed class RoutingPolicyTests
     [Fact]
     public void Window_OwnReadInsideGracePeriod_GoesToPrimary()
     {
-        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothCaughtUp, new Known(Written, Now.AddSeconds(-4.9)));
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothCaughtUp, new Known(Pos(Written), Now.AddSeconds(-4.9)));
         Assert.True(decision.UsePrimary);
         Assert.Equal(RoutingReasons.OwnWriteWindow, decision.Reason);
     }
@@ -219,7 +222,7 @@ public sealed class RoutingPolicyTests
     [Fact]
     public void Window_OwnReadAfterGracePeriod_GoesToAnyReplica_Unchecked()
     {
-        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothBehind, new Known(Written, Now.AddSeconds(-5)));
+        var decision = Decide(Policy(ConsistencyMode.Window), new ReadRequest(Me, Me), BothBehind, new Known(Pos(Written), Now.AddSeconds(-5)));
         Assert.False(decision.UsePrimary);
         Assert.Equal(Lsn.Zero, decision.RequiredLsn);
         Assert.Equal(RoutingReasons.OwnWriteWindowPassed, decision.Reason);
@@ -232,7 +235,7 @@ public sealed class RoutingPolicyTests
         var laggy = Snapshot(400, Replica("replica-1", "0/3000000"));
         Assert.Equal(TimeSpan.FromMilliseconds(900), policy.GracePeriod(laggy));
 
-        var write = new Known(Written, Now.AddMilliseconds(-850));
+        var write = new Known(Pos(Written), Now.AddMilliseconds(-850));
         Assert.True(Decide(policy, new ReadRequest(Me, Me), laggy, write).UsePrimary);
         Assert.False(Decide(policy, new ReadRequest(Me, Me), laggy, write, now: Now.AddMilliseconds(60)).UsePrimary);
     }
@@ -305,7 +308,7 @@ public sealed class RoutingPolicyTests
     {
         var policy = Policy(maxWaitMs: 100);
         var slow = Snapshot(0, Replica("replica-1", "0/2000000", lagBytes: 9, delayMs: 1500), Replica("replica-2", "0/2000000", lagBytes: 9, delayMs: 1500));
-        var patient = new ReadRequest(null, Me, ClientLsn: Written, MaxWait: TimeSpan.FromSeconds(2));
+        var patient = new ReadRequest(null, Me, ClientPosition: Pos(Written), MaxWait: TimeSpan.FromSeconds(2));
         Assert.Equal(TimeSpan.FromMilliseconds(1525), Decide(policy, patient, slow).MaxWait);
         Assert.True(Decide(policy, patient with { MaxWait = null }, slow).UsePrimary);
 
