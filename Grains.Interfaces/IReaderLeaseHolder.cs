@@ -7,11 +7,11 @@ namespace OrleansRaw;
 [Alias("OrleansRaw.IReaderLeaseHolder")]
 public interface IReaderLeaseHolder : IGrainObserver
 {
-    /// <summary>Drops the user's state (the grain is at <paramref name="version"/> or later) and returns what this server served them.</summary>
+    /// <summary>Drops the user's state (the grain is at <paramref name="version"/> or later) and returns what this server wrote and served for them.</summary>
     [Alias("RevokeAsync")]
-    Task<SeenPositions> RevokeAsync(long userId, Guid epoch, long version);
+    Task<LeaseReport> RevokeAsync(long userId, Guid epoch, long version);
 
-    /// <summary>Another server now serves the user too: from now on ask the grain for every read and report it, and return what was served so far.</summary>
+    /// <summary>Another server now serves the user too: from now on ask the grain for every read and record every write there, and return what was written and served so far.</summary>
     [Alias("ShareAsync")]
-    Task<SeenPositions> ShareAsync(long userId);
+    Task<LeaseReport> ShareAsync(long userId);
 }

@@ -6,21 +6,21 @@ namespace OrleansRaw;
 [Alias("OrleansRaw.IUserConsistencyGrain")]
 public interface IUserConsistencyGrain : IGrainWithIntegerKey
 {
-    /// <summary>Records a committed write, revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
+    /// <summary>Records a committed write (and what the writing server did under its last lease), revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
     [Alias("RecordWriteAsync")]
-    Task<ReaderLease?> RecordWriteAsync(WriteRecord write, IReaderLeaseHolder? writer = null);
+    Task<ReaderLease?> RecordWriteAsync(WriteRecord write, IReaderLeaseHolder? writer, LeaseReport report);
 
-    /// <summary>Lends the user's reader state to <paramref name="holder"/>, merging what it served them under its previous lease.</summary>
+    /// <summary>Lends the user's reader state to <paramref name="holder"/>, merging what it wrote and served under its previous lease.</summary>
     [Alias("LeaseAsync")]
-    Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, SeenPositions served);
+    Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, LeaseReport report);
 
-    /// <summary>Decides where one of this user's reads runs, on the silo.</summary>
-    [AlwaysInterleave, Alias("RouteReadAsync")]
+    /// <summary>Decides where one of this user's reads runs, on the silo (revoking every server's lease first).</summary>
+    [Alias("RouteReadAsync")]
     Task<RoutingDecision> RouteReadAsync(ReadRequest request);
 
-    /// <summary>Notes how far reads served the user reached.</summary>
-    [AlwaysInterleave, Alias("NoteSeenAsync")]
-    Task NoteSeenAsync(SeenPositions served);
+    /// <summary>Takes in what a server wrote and served for the user (a shared lease's reads, an expired copy's last report).</summary>
+    [AlwaysInterleave, Alias("ReportAsync")]
+    Task ReportAsync(LeaseReport report);
 
     /// <summary>Returns what the grain remembers about the user.</summary>
     [AlwaysInterleave, Alias("GetViewAsync")]

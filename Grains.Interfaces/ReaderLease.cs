@@ -10,7 +10,7 @@ namespace OrleansRaw;
 /// <param name="SeenOwn">How far reads of the user's own data reached.</param>
 /// <param name="SeenOthers">How far reads of others' data reached.</param>
 /// <param name="Duration">How long the holder may use it, counted from when it sent the request.</param>
-/// <param name="Shared">Other servers serve the user too: the holder asks the grain for every read and reports what it served.</param>
+/// <param name="Shared">Other servers serve the user too: the holder asks the grain for every read, reports what it served and records every write here. An exclusive holder records the user's writes in its copy and reports them when asked.</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReaderLease")]
 public sealed record ReaderLease(
     [property: Id(0)] Guid Epoch,
@@ -25,9 +25,15 @@ public sealed record ReaderLease(
 [GenerateSerializer, Immutable, Alias("OrleansRaw.AgedPosition")]
 public readonly record struct AgedPosition([property: Id(0)] WalPosition Position, [property: Id(1)] TimeSpan? Age);
 
-/// <summary>How far the data served to one user reached: their own data, and everyone else's.</summary>
-[GenerateSerializer, Immutable, Alias("OrleansRaw.SeenPositions")]
-public readonly record struct SeenPositions([property: Id(0)] WalPosition Own, [property: Id(1)] WalPosition Others)
+/// <summary>
+/// What an API server did for one user under its lease: the last write it acknowledged without telling the grain (an
+/// exclusive lease lets it), and how far the data it served reached — the user's own data, and everyone else's.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansRaw.LeaseReport")]
+public readonly record struct LeaseReport(
+    [property: Id(0)] WalPosition Own,
+    [property: Id(1)] WalPosition Others,
+    [property: Id(2)] WalPosition LastWrite = default)
 {
-    public static readonly SeenPositions None = default;
+    public static readonly LeaseReport None = default;
 }

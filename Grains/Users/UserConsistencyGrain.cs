@@ -41,47 +41,49 @@ public sealed partial class UserConsistencyGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         RevokeAsync(except: null);
 
-    public async Task<ReaderLease?> RecordWriteAsync(WriteRecord write, IReaderLeaseHolder? writer)
+    public async Task<ReaderLease?> RecordWriteAsync(WriteRecord write, IReaderLeaseHolder? writer, LeaseReport report)
     {
         // Requests of one user can commit in one order and arrive here in another: keep the latest position. Its time
         // is this silo's, so the policy never compares two machines' clocks.
         _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Position, clock.GetUtcNow())) };
         _writes++;
+        Merge(report);
+        if (writer is not null)
+        {
+            _leases.Renewing(writer, clock.GetUtcNow());
+        }
 
         // The write is acknowledged only after this returns, so no server may still route from a state without it.
         await RevokeAsync(except: writer);
-        return writer is null ? null : Grant(writer);
+        return writer is null ? null : await GrantAsync(writer);
     }
 
-    public async Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, SeenPositions served)
+    public async Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, LeaseReport report)
     {
-        Merge(served);
-        if (policy.Options.MonotonicReads)
+        Merge(report);
+        _leases.Renewing(holder, clock.GetUtcNow());
+
+        // A second server starts serving this user: what the first wrote and served must reach it now, and from now
+        // on both ask here for every read and record every write here.
+        var sharing = _leases.StartSharing(holder, clock.GetUtcNow());
+        if (sharing.Count > 0)
         {
-            // A second server starts serving this user: what the first served must reach it now, and from now on both
-            // ask here for every read and report it, so neither serves the user from behind what the other did.
-            foreach (var other in _leases.StartSharing(holder, clock.GetUtcNow()))
-            {
-                try
-                {
-                    Merge(await other.ShareAsync(this.GetPrimaryKeyLong()).WaitAsync(LeaseDuration));
-                }
-                catch (Exception ex)
-                {
-                    LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), "share", ex.Message);
-                }
-            }
+            await Task.WhenAll(sharing.Select(h => ShareOneAsync(h.Holder, h.Until)));
         }
 
-        return Grant(holder);
+        return await GrantAsync(holder);
     }
 
-    public Task<RoutingDecision> RouteReadAsync(ReadRequest request) =>
-        Task.FromResult(policy.Decide(request, _reader, snapshots.Current, clock.GetUtcNow()));
-
-    public Task NoteSeenAsync(SeenPositions served)
+    public async Task<RoutingDecision> RouteReadAsync(ReadRequest request)
     {
-        Merge(served);
+        // Decided here, so no server's copy may hold a write this activation has not heard of.
+        await RevokeAsync(except: null);
+        return policy.Decide(request, _reader, snapshots.Current, clock.GetUtcNow());
+    }
+
+    public Task ReportAsync(LeaseReport report)
+    {
+        Merge(report);
         return Task.CompletedTask;
     }
 
@@ -89,8 +91,9 @@ public sealed partial class UserConsistencyGrain(
         Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(_reader.LastWrite.Position, _reader.LastWrite.At), _writes,
             RuntimeIdentity, WalPosition.Latest(_reader.SeenOwn.Position, _reader.SeenOthers.Position)));
 
-    private ReaderLease Grant(IReaderLeaseHolder holder)
+    private async Task<ReaderLease> GrantAsync(IReaderLeaseHolder holder)
     {
+        await AccountForLapsedLeasesAsync();
         var now = clock.GetUtcNow();
         var shared = _leases.Grant(holder, now + LeaseDuration, now);
         return new ReaderLease(_epoch, _writes, Aged(_reader.LastWrite, now), Aged(_reader.SeenOwn, now), Aged(_reader.SeenOthers, now),
@@ -104,6 +107,8 @@ public sealed partial class UserConsistencyGrain(
         {
             await Task.WhenAll(holders.Select(h => RevokeOneAsync(h.Holder, h.Until)));
         }
+
+        await AccountForLapsedLeasesAsync();
     }
 
     private async Task RevokeOneAsync(IReaderLeaseHolder holder, DateTimeOffset until)
@@ -114,25 +119,59 @@ public sealed partial class UserConsistencyGrain(
         }
         catch (Exception ex)
         {
-            // A holder that cannot be told stops using the state when its lease runs out, which it counts from before
-            // this grain granted it: waiting until then is as good as its answer.
             LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), "revoke", ex.Message);
-            var left = until - clock.GetUtcNow();
-            if (left > TimeSpan.Zero)
-            {
-                await Task.Delay(left, clock);
-            }
+            await WaitOutAsync(until);
         }
     }
 
-    private void Merge(SeenPositions served)
+    private async Task ShareOneAsync(IReaderLeaseHolder holder, DateTimeOffset until)
+    {
+        try
+        {
+            Merge(await holder.ShareAsync(this.GetPrimaryKeyLong()).WaitAsync(until - clock.GetUtcNow(), clock));
+        }
+        catch (Exception ex)
+        {
+            LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), "share", ex.Message);
+            _leases.Remove(holder);
+            await WaitOutAsync(until);
+        }
+    }
+
+    // A holder that cannot be told stops using its copy when its lease runs out, which it counts from before this grain
+    // granted it; what it wrote meanwhile is accounted for as a lapsed lease.
+    private async Task WaitOutAsync(DateTimeOffset until)
+    {
+        var left = until - clock.GetUtcNow();
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, clock);
+        }
+
+        _leases.NoteLapse();
+    }
+
+    // An exclusive holder records the user's writes in its copy and reports them when asked. One whose lease ran out
+    // before it reported may have acknowledged writes this activation never heard of; every such write committed
+    // before the lease ended, so the primary's position now is at or past all of them.
+    private async Task AccountForLapsedLeasesAsync()
+    {
+        if (!_leases.TakeLapses())
+        {
+            return;
+        }
+
+        var floor = new Known(await primary.ReadAsync(), clock.GetUtcNow());
+        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, floor), SeenOwn = Known.Max(_reader.SeenOwn, floor) };
+    }
+
+    private void Merge(LeaseReport report)
     {
         var now = clock.GetUtcNow();
-        _reader = _reader with
-        {
-            SeenOwn = Known.Max(_reader.SeenOwn, new Known(served.Own, now)),
-            SeenOthers = Known.Max(_reader.SeenOthers, new Known(served.Others, now)),
-        };
+        _reader = new ReaderState(
+            Known.Max(_reader.LastWrite, new Known(report.LastWrite, now)),
+            Known.Max(_reader.SeenOwn, new Known(report.Own, now)),
+            Known.Max(_reader.SeenOthers, new Known(report.Others, now)));
     }
 
     private static AgedPosition Aged(Known known, DateTimeOffset now) =>

@@ -4,11 +4,13 @@ using OrleansRaw.Routing;
 namespace OrleansRaw.WebApi.Consistency;
 
 /// <summary>
-/// The users' reader states this API server holds under lease from their grains, so that it routes their reads with no
-/// grain call. A grain revokes every other server's copy before it acknowledges a write, and a copy is used only until
-/// its lease runs out, counted from before it was asked for, so a copy is never trusted longer than the grain allows.
-/// While another server serves the same user too (a shared lease), every read asks the grain and reports to it, so
-/// neither server serves the user from behind what the other did.
+/// The users' reader states this API server holds under lease from their grains, so that it routes their reads, and
+/// records their writes, with no grain call. A grain revokes every other server's copy before it acknowledges a write,
+/// and a copy is used only until its lease runs out, counted from before it was asked for, so a copy is never trusted
+/// longer than the grain allows. Writes recorded in an exclusive copy reach the grain when it asks (a revocation, a
+/// second server), with the next lease request, or when the copy expires; a grain that hears nothing by the end of a
+/// lease takes the primary's position as the user's last write. While another server serves the same user too (a
+/// shared lease), every read asks the grain and reports to it and every write is recorded there.
 /// </summary>
 public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 {
@@ -59,11 +61,20 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    /// <summary>Records a committed write in the user's grain and keeps the fresh lease it returns.</summary>
+    /// <summary>
+    /// Records a committed write: in this server's copy when it holds the user exclusively, else in the user's grain,
+    /// keeping the fresh lease the grain returns.
+    /// </summary>
     public async Task RecordWriteAsync(long userId, WriteRecord write)
     {
+        var held = _copies.TryGetValue(userId, out var copy) ? copy : null;
+        if (held is not null && held.TryRecordWrite(write.Position, _clock.GetTimestamp(), _clock.GetUtcNow()))
+        {
+            return;
+        }
+
         var sent = _clock.GetTimestamp();
-        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value);
+        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value, held?.Report ?? LeaseReport.None);
         if (lease is not null)
         {
             Install(userId, Copy.From(lease, sent, _clock));
@@ -76,7 +87,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     /// </summary>
     public Task NoteServedAsync(long userId, WalPosition servedAt, bool ownData)
     {
-        var served = ownData ? new SeenPositions(servedAt, WalPosition.Zero) : new SeenPositions(WalPosition.Zero, servedAt);
+        var served = ownData ? new LeaseReport(servedAt, WalPosition.Zero) : new LeaseReport(WalPosition.Zero, servedAt);
         if (_copies.TryGetValue(userId, out var copy))
         {
             copy.Saw(served, _clock.GetUtcNow());
@@ -88,10 +99,10 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             copy.Reported();
         }
 
-        return _grains.GetGrain<IUserConsistencyGrain>(userId).NoteSeenAsync(served);
+        return _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(served);
     }
 
-    Task<SeenPositions> IReaderLeaseHolder.RevokeAsync(long userId, Guid epoch, long version)
+    Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, Guid epoch, long version)
     {
         Copy? copy;
         lock (_gate)
@@ -101,22 +112,19 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             _copies.TryRemove(userId, out copy);
         }
 
-        return Task.FromResult(copy?.Seen ?? SeenPositions.None);
+        return Task.FromResult(copy?.Revoke() ?? LeaseReport.None);
     }
 
-    Task<SeenPositions> IReaderLeaseHolder.ShareAsync(long userId)
+    Task<LeaseReport> IReaderLeaseHolder.ShareAsync(long userId)
     {
         Copy? copy;
         lock (_gate)
         {
             _sharedAt[userId] = _clock.GetTimestamp();
-            if (_copies.TryGetValue(userId, out copy))
-            {
-                copy.Shared = true;
-            }
+            _copies.TryGetValue(userId, out copy);
         }
 
-        return Task.FromResult(copy?.Seen ?? SeenPositions.None);
+        return Task.FromResult(copy?.Share() ?? LeaseReport.None);
     }
 
     public void Dispose() => _sweeper.Dispose();
@@ -124,8 +132,8 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private async Task<Copy> LeaseAsync(long userId)
     {
         var sent = _clock.GetTimestamp();
-        var served = _copies.TryGetValue(userId, out var old) ? old.Seen : SeenPositions.None;
-        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, served);
+        var report = _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None;
+        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report);
         var copy = Copy.From(lease, sent, _clock);
         Install(userId, copy);
         return copy;
@@ -151,18 +159,26 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    // Drops copies whose lease ran out, telling the grain what they served if it has not heard; forgets old revocations.
+    // Drops copies whose lease ran out, first telling the grain what they wrote and served if it has not heard;
+    // forgets old revocations.
     private void Sweep()
     {
         var now = _clock.GetTimestamp();
         foreach (var (userId, copy) in _copies)
         {
-            if (copy.IsValidAt(now) || !_copies.TryRemove(new KeyValuePair<long, Copy>(userId, copy)) || !copy.Unreported)
+            if (copy.IsValidAt(now))
             {
                 continue;
             }
 
-            _ = ReportAsync(userId, copy.Seen);
+            if (copy.Unreported)
+            {
+                _ = ReportExpiredAsync(userId, copy);
+            }
+            else
+            {
+                _copies.TryRemove(new KeyValuePair<long, Copy>(userId, copy));
+            }
         }
 
         Forget(_revokedAt);
@@ -180,11 +196,14 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    private async Task ReportAsync(long userId, SeenPositions seen)
+    // Removed only once the grain has it, so a write recorded in the copy is never in neither place.
+    private async Task ReportExpiredAsync(long userId, Copy copy)
     {
         try
         {
-            await _grains.GetGrain<IUserConsistencyGrain>(userId).NoteSeenAsync(seen);
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(copy.Report);
+            copy.Reported();
+            _copies.TryRemove(new KeyValuePair<long, Copy>(userId, copy));
         }
         catch (Exception ex)
         {
@@ -201,6 +220,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         private readonly Lock _lock = new();
         private ReaderState _state = state;
         private volatile bool _shared = shared;
+        private bool _revoked;
         private bool _unreported;
 
         public Guid Epoch => epoch;
@@ -220,9 +240,10 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             get { lock (_lock) { return _state; } }
         }
 
-        public SeenPositions Seen
+        /// <summary>What was written and served under this copy (as far as the grain may not know it).</summary>
+        public LeaseReport Report
         {
-            get { lock (_lock) { return new SeenPositions(_state.SeenOwn.Position, _state.SeenOthers.Position); } }
+            get { lock (_lock) { return ReportUnlocked(); } }
         }
 
         public bool Unreported => Volatile.Read(ref _unreported);
@@ -237,7 +258,47 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
         public bool IsValidAt(long timestamp) => timestamp < validUntil;
 
-        public void Saw(SeenPositions served, DateTimeOffset now)
+        /// <summary>Records a write in the copy, if it is still the user's only, valid, unrevoked copy; false otherwise.</summary>
+        public bool TryRecordWrite(WalPosition position, long timestamp, DateTimeOffset now)
+        {
+            lock (_lock)
+            {
+                // Decided under the lock a revocation or a share takes, so the write is either in what they report or
+                // goes to the grain.
+                if (_shared || _revoked || !IsValidAt(timestamp))
+                {
+                    return false;
+                }
+
+                _state = _state with { LastWrite = Known.Max(_state.LastWrite, new Known(position, now)) };
+                _unreported = true;
+                return true;
+            }
+        }
+
+        /// <summary>Marks the copy revoked (no write may be recorded in it from now on) and returns its report.</summary>
+        public LeaseReport Revoke()
+        {
+            lock (_lock)
+            {
+                _revoked = true;
+                _unreported = false;
+                return ReportUnlocked();
+            }
+        }
+
+        /// <summary>Marks the copy shared (reads ask the grain, writes go there) and returns its report.</summary>
+        public LeaseReport Share()
+        {
+            lock (_lock)
+            {
+                _shared = true;
+                _unreported = false;
+                return ReportUnlocked();
+            }
+        }
+
+        public void Saw(LeaseReport served, DateTimeOffset now)
         {
             lock (_lock)
             {
@@ -255,18 +316,30 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         /// <summary>True when this grant is newer than <paramref name="held"/>: a later version of the same activation, or a later request.</summary>
         public bool Supersedes(Copy held) => held.Epoch == epoch ? version >= held.Version : askedAt >= held.AskedAt;
 
-        /// <summary>This grant, keeping what <paramref name="held"/> served since its own grant.</summary>
+        /// <summary>This grant, keeping what <paramref name="held"/> wrote and served since its own grant; <paramref name="held"/> takes no more writes.</summary>
         public Copy Keeping(Copy held)
         {
-            var kept = held.State;
+            var (kept, unreported) = held.Retire();
             lock (_lock)
             {
-                _state = _state with { SeenOwn = Known.Max(_state.SeenOwn, kept.SeenOwn), SeenOthers = Known.Max(_state.SeenOthers, kept.SeenOthers) };
-                _unreported |= held.Unreported;
+                _state = new ReaderState(
+                    Known.Max(_state.LastWrite, kept.LastWrite), Known.Max(_state.SeenOwn, kept.SeenOwn), Known.Max(_state.SeenOthers, kept.SeenOthers));
+                _unreported |= unreported;
             }
 
             return this;
         }
+
+        private (ReaderState State, bool Unreported) Retire()
+        {
+            lock (_lock)
+            {
+                _revoked = true;
+                return (_state, _unreported);
+            }
+        }
+
+        private LeaseReport ReportUnlocked() => new(_state.SeenOwn.Position, _state.SeenOthers.Position, _state.LastWrite.Position);
 
         // The grant's ages, turned into this server's clock: measured from receipt, so a position seems no older than it is.
         private static Known Local(AgedPosition position, DateTimeOffset now) =>

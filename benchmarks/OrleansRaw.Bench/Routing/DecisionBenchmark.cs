@@ -39,7 +39,7 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     /// <summary>Gives each user a last write at <paramref name="position"/> (their grain activates and saves it).</summary>
     public async Task PrepareUsersAsync(IReadOnlyList<long> users, WalPosition position, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, _) =>
-            await Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow)));
+            await Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), null, LeaseReport.None));
 
     /// <summary>Own-read decisions in a closed loop; a decision that did not pick a caught-up replica counts as failed.</summary>
     public Task<LoadResult> MeasureAsync(string name, int repetition, IReadOnlyList<long> users, int concurrency, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken) =>

@@ -19,8 +19,8 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         var grain = System.Grains.GetGrain<IUserConsistencyGrain>(NewUserId());
         var first = await WriteSomethingAsync();
         var second = await WriteSomethingAsync();
-        await grain.RecordWriteAsync(new WriteRecord(second, DateTimeOffset.UtcNow));
-        await grain.RecordWriteAsync(new WriteRecord(first, DateTimeOffset.UtcNow));
+        await grain.RecordWriteAsync(new WriteRecord(second, DateTimeOffset.UtcNow), null, LeaseReport.None);
+        await grain.RecordWriteAsync(new WriteRecord(first, DateTimeOffset.UtcNow), null, LeaseReport.None);
 
         var view = await grain.GetViewAsync();
         Assert.Equal(second, view.LastWrite!.Position);
@@ -34,7 +34,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         var userId = NewUserId();
         var grain = System.Grains.GetGrain<IUserConsistencyGrain>(userId);
         var write = await WriteSomethingAsync();
-        await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow));
+        await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), null, LeaseReport.None);
 
         await System.Cluster.DeactivateAsync(grain);
         await System.Cluster.WaitForDeactivationAsync(grain);
@@ -79,7 +79,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         for (var i = 0; i < 20; i++)
         {
             var write = await WriteSomethingAsync();
-            await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow));
+            await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), null, LeaseReport.None);
             var started = DateTime.UtcNow;
             var decision = await grain.RouteReadAsync(new ReadRequest(userId, userId));
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(40), "the decision waited");
@@ -104,7 +104,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
 
             var userId = NewUserId();
             var grain = System.Grains.GetGrain<IUserConsistencyGrain>(userId);
-            await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow));
+            await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow), null, LeaseReport.None);
 
             var started = DateTime.UtcNow;
             var decision = await grain.RouteReadAsync(new ReadRequest(userId, userId));

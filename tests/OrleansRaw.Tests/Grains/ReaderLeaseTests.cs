@@ -18,10 +18,10 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     {
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
         var silent = new StandInServer(answers: false);
-        var lease = await grain.LeaseAsync(Reference(silent), SeenPositions.None);
+        var lease = await grain.LeaseAsync(Reference(silent), LeaseReport.None);
         var granted = Stopwatch.StartNew();
 
-        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow));
+        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow), null, LeaseReport.None);
 
         Assert.Equal(1, silent.Revocations);
         Assert.True(granted.Elapsed >= lease.Duration - TimeSpan.FromMilliseconds(50),
@@ -33,15 +33,15 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     {
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
         var served = await WriteSomethingAsync();
-        var server = new StandInServer(answers: true) { Served = new SeenPositions(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 1_000) }) };
-        await grain.LeaseAsync(Reference(server), SeenPositions.None);
+        var server = new StandInServer(answers: true) { Served = new LeaseReport(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 1_000) }) };
+        await grain.LeaseAsync(Reference(server), LeaseReport.None);
         var started = Stopwatch.StartNew();
 
-        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow));
+        await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow), null, LeaseReport.None);
 
         Assert.Equal(1, server.Revocations);
         Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"revoking an answering server took {started.Elapsed.TotalMilliseconds:F0} ms");
-        Assert.Equal(server.Served.Others, (await grain.LeaseAsync(Reference(new StandInServer(answers: true)), SeenPositions.None)).SeenOthers.Position);
+        Assert.Equal(server.Served.Others, (await grain.LeaseAsync(Reference(new StandInServer(answers: true)), LeaseReport.None)).SeenOthers.Position);
     }
 
     [Fact]
@@ -50,10 +50,10 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
         var writer = new StandInServer(answers: true);
         var holder = Reference(writer);
-        var before = await grain.LeaseAsync(holder, SeenPositions.None);
+        var before = await grain.LeaseAsync(holder, LeaseReport.None);
         var write = await WriteSomethingAsync();
 
-        var after = await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), holder);
+        var after = await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), holder, LeaseReport.None);
 
         Assert.Equal(0, writer.Revocations);
         Assert.NotNull(after);
@@ -67,10 +67,10 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     {
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
         var served = await WriteSomethingAsync();
-        var first = new StandInServer(answers: true) { Served = new SeenPositions(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 5_000) }) };
-        var firstLease = await grain.LeaseAsync(Reference(first), SeenPositions.None);
+        var first = new StandInServer(answers: true) { Served = new LeaseReport(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 5_000) }) };
+        var firstLease = await grain.LeaseAsync(Reference(first), LeaseReport.None);
 
-        var secondLease = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), SeenPositions.None);
+        var secondLease = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), LeaseReport.None);
 
         Assert.False(firstLease.Shared);
         Assert.Equal(1, first.Shares);
@@ -79,11 +79,55 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     }
 
     [Fact]
+    public async Task ASecondServer_GetsTheWritesTheFirstRecordedInItsCopy()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var first = new StandInServer(answers: true);
+        await grain.LeaseAsync(Reference(first), LeaseReport.None);
+        var wrote = await WriteSomethingAsync(); // acknowledged by the first server under its exclusive lease, not sent here
+
+        first.Served = new LeaseReport(WalPosition.Zero, WalPosition.Zero, wrote);
+        var second = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), LeaseReport.None);
+
+        Assert.Equal(wrote, second.LastWrite.Position);
+    }
+
+    [Fact]
+    public async Task ALeaseThatRanOutUnreported_CountsAsWritesUpToThePrimary_ForTheNextServer()
+    {
+        // A server that recorded writes in its copy and then went silent: its lease runs out, and the next server's
+        // lease must cover every write it may have acknowledged, though none was reported.
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var lease = await grain.LeaseAsync(Reference(new StandInServer(answers: false)), LeaseReport.None);
+        var wrote = await WriteSomethingAsync();
+        await Task.Delay(lease.Duration + TimeSpan.FromMilliseconds(50));
+
+        var next = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), LeaseReport.None);
+
+        Assert.Equal(next.LastWrite.Position, WalPosition.Latest(next.LastWrite.Position, wrote));
+        Assert.NotEqual(WalPosition.Zero, next.LastWrite.Position);
+    }
+
+    [Fact]
+    public async Task ASilentHolder_WhenASecondServerArrives_IsWaitedOut_AndItsWritesAssumed()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var lease = await grain.LeaseAsync(Reference(new StandInServer(answers: false)), LeaseReport.None);
+        var granted = Stopwatch.StartNew();
+        var wrote = await WriteSomethingAsync();
+
+        var second = await grain.LeaseAsync(Reference(new StandInServer(answers: true)), LeaseReport.None);
+
+        Assert.True(granted.Elapsed >= lease.Duration - TimeSpan.FromMilliseconds(50), $"the second lease came {granted.Elapsed.TotalMilliseconds:F0} ms after the first");
+        Assert.Equal(second.LastWrite.Position, WalPosition.Latest(second.LastWrite.Position, wrote));
+    }
+
+    [Fact]
     public async Task ADeactivatingGrain_RevokesEveryLease()
     {
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
         var server = new StandInServer(answers: true);
-        await grain.LeaseAsync(Reference(server), SeenPositions.None);
+        await grain.LeaseAsync(Reference(server), LeaseReport.None);
 
         await fixture.Default.Cluster.DeactivateAsync(grain);
         await fixture.Default.Cluster.WaitForDeactivationAsync(grain);
@@ -105,24 +149,24 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
         private int _revocations;
         private int _shares;
 
-        public SeenPositions Served { get; init; } = SeenPositions.None;
+        public LeaseReport Served { get; set; } = LeaseReport.None;
 
         public int Revocations => Volatile.Read(ref _revocations);
 
         public int Shares => Volatile.Read(ref _shares);
 
-        public Task<SeenPositions> RevokeAsync(long userId, Guid epoch, long version)
+        public Task<LeaseReport> RevokeAsync(long userId, Guid epoch, long version)
         {
             Interlocked.Increment(ref _revocations);
-            return answers ? Task.FromResult(Served) : new TaskCompletionSource<SeenPositions>().Task;
+            return answers ? Task.FromResult(Served) : new TaskCompletionSource<LeaseReport>().Task;
         }
 
-        public Task<SeenPositions> ShareAsync(long userId)
+        public Task<LeaseReport> ShareAsync(long userId)
         {
             Interlocked.Increment(ref _shares);
-            return answers ? Task.FromResult(Served) : new TaskCompletionSource<SeenPositions>().Task;
+            return answers ? Task.FromResult(Served) : new TaskCompletionSource<LeaseReport>().Task;
         }
 
-        public Task NoteSeenAsync(long userId, SeenPositions seen) => Task.CompletedTask;
+        public Task NoteSeenAsync(long userId, LeaseReport seen) => Task.CompletedTask;
     }
 }
