@@ -10,7 +10,8 @@ namespace OrleansRaw.WebApi.Consistency;
 /// The request's database: reads run where the endpoint's routing decision says, behind a position check; writes run
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
-public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
+public sealed partial class RoutedDatabase(
+    DataSources sources, CriticalReadBulkhead bulkhead, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
     : IAsyncDisposable
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
@@ -266,7 +267,11 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
     private async Task<List<T>> QueryPrimaryAsync<T>(string sql, object? parameters, string reason, CancellationToken cancellationToken)
     {
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        // A critical read is the one kind a client can ask the primary for at will: it runs on its own small pool, so
+        // a burst of them never takes the connections writes need (the bulkhead). Fallbacks keep the main pool.
+        var critical = reason == RoutingReasons.Critical;
+        using var slot = critical ? await bulkhead.EnterAsync(cancellationToken) : default;
+        await using var connection = await (critical ? sources.CriticalReads : sources.Primary).OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             sql + ";\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();

@@ -31,7 +31,7 @@ public static class ApiHosting
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required").ValidateOnStart();
         services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -40,6 +40,7 @@ public static class ApiHosting
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DataSources>();
+        services.AddSingleton<CriticalReadBulkhead>();
         services.AddHostedService<SchemaMigration>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.SectionName)
