@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Idempotency;
@@ -11,7 +12,13 @@ namespace OrleansRaw.WebApi.Consistency;
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
 public sealed partial class RoutedDatabase(
-    DataSources sources, CriticalReadBulkhead bulkhead, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
+    DataSources sources,
+    CriticalReadBulkhead bulkhead,
+    ReplicaPauses pauses,
+    IOptions<DatabaseOptions> options,
+    ApiInstruments instruments,
+    TimeProvider clock,
+    ILogger<RoutedDatabase> logger)
     : IAsyncDisposable
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
@@ -74,9 +81,10 @@ public sealed partial class RoutedDatabase(
         {
             try
             {
-                var rows = await QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken);
+                var (rows, servedAt) = await WithinReplicaTimeoutAsync(QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken), decision, cancellationToken);
                 if (rows is not null)
                 {
+                    ServedAt = servedAt;
                     ServedBy = name;
                     Served(ReadSources.Replica(name), decision.Reason);
                     return rows;
@@ -87,8 +95,11 @@ public sealed partial class RoutedDatabase(
                 instruments.ReadFellBack(RoutingReasons.GuardFallback, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // An error, or no answer within the replica read timeout (a replica whose processes hang): the primary,
+                // and no more reads there for a moment.
+                pauses.Pause(name);
                 LogReplicaFailed(logger, name, ex.Message);
                 instruments.ReadFellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
@@ -230,7 +241,27 @@ public sealed partial class RoutedDatabase(
         }
     }
 
-    private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)
+    // Opening and the whole batch within the replica read timeout plus the wait for replay the decision allows; then
+    // the read is abandoned, not cancelled: against a replica whose processes hang, Npgsql's cancellation request
+    // blocks the cancelling thread (a timer's, for CancelAfter: every timer of the process would wait) and opening a
+    // connection takes its connect timeout. The abandoned read ends on the data source's own timeouts; nothing of it
+    // reaches this request.
+    private async Task<(List<T>? Rows, Lsn ServedAt)> WithinReplicaTimeoutAsync<T>(
+        Task<(List<T>? Rows, Lsn ServedAt)> read, RoutingDecision decision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read.WaitAsync(options.Value.ReplicaReadTimeout + decision.MaxWait, clock, cancellationToken);
+        }
+        catch (Exception) when (!read.IsCompleted)
+        {
+            _ = read.ContinueWith(static abandoned => abandoned.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+            throw;
+        }
+    }
+
+    private async Task<(List<T>? Rows, Lsn ServedAt)> QueryReplicaAsync<T>(
+        NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)
     {
         await using var connection = await replica.OpenConnectionAsync(cancellationToken);
         var guarded = decision.RequiredLsn != Lsn.Zero;
@@ -257,12 +288,11 @@ public sealed partial class RoutedDatabase(
 
         if (!replayed)
         {
-            return null;
+            return (null, Lsn.Zero);
         }
 
         var rows = (await results.ReadAsync<T>()).AsList();
-        ServedAt = Lsn.Parse(await results.ReadSingleAsync<string>());
-        return rows;
+        return (rows, Lsn.Parse(await results.ReadSingleAsync<string>()));
     }
 
     private async Task<List<T>> QueryPrimaryAsync<T>(string sql, object? parameters, string reason, CancellationToken cancellationToken)

@@ -30,6 +30,9 @@ public sealed class BulkheadTests(SystemFixture fixture, ITestOutputHelper outpu
             ["Database:CriticalReadConnections"] = "4",
             ["Database:CriticalReadQueueTimeout"] = "00:00:00.500",
             ["Database:IsolateCriticalReads"] = bulkhead ? "true" : "false",
+            // Longer than the hold, so the held reads finish instead of timing out: this test is about the pool.
+            ["Database:CommandTimeout"] = "00:00:10",
+            ["Database:ConnectTimeout"] = "00:00:05",
         });
         settings["Database:Primary"] = settings["Database:Primary"]!.Replace("Maximum Pool Size=60", "Maximum Pool Size=10", StringComparison.Ordinal);
         await using var api = new Deployment.ApiFactory(fixture.Default.Cluster.Client, settings);
