@@ -243,9 +243,9 @@ public sealed partial class RoutedDatabase(
 
     // Opening and the whole batch within the replica read timeout plus the wait for replay the decision allows; then
     // the read is abandoned, not cancelled: against a replica whose processes hang, Npgsql's cancellation request
-    // blocks the cancelling thread (a timer's, for CancelAfter: every timer of the process would wait) and opening a
-    // connection takes its connect timeout. The abandoned read ends on the data source's own timeouts; nothing of it
-    // reaches this request.
+    // blocks the thread that cancels (with CancelAfter, reads all over the process stalled for seconds, measured) and
+    // opening a connection takes its connect timeout. The abandoned read ends on the data source's own timeouts;
+    // nothing of it reaches this request.
     private async Task<(List<T>? Rows, Lsn ServedAt)> WithinReplicaTimeoutAsync<T>(
         Task<(List<T>? Rows, Lsn ServedAt)> read, RoutingDecision decision, CancellationToken cancellationToken)
     {

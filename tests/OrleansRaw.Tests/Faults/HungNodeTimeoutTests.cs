@@ -26,7 +26,7 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
     [Fact]
     public async Task HungReplica_CostsNoError_AndReadsStayWithinTheTimeout()
     {
-        var (services, _) = await StartServicesAsync();
+        var services = await StartServicesAsync();
         try
         {
             await using var cluster = await MultiProcessCluster.StartAsync(silos: 2, services);
@@ -56,7 +56,7 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
     [Fact]
     public async Task HungPrimary_AnswersOnly503WithRetryAfter_WithinSeconds_AndRecoversAfterResume()
     {
-        var (services, _) = await StartServicesAsync();
+        var services = await StartServicesAsync();
         try
         {
             await using var cluster = await MultiProcessCluster.StartAsync(silos: 2, services);
@@ -84,12 +84,13 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<(ServiceSet Services, string Data)> StartServicesAsync()
+    // A service set of its own: its processes are frozen, which nothing else may share.
+    private static async Task<ServiceSet> StartServicesAsync()
     {
         var services = new ServiceSet(27732, 27733, 27734, 27779, Path.Combine(RepoPaths.Root, ".data", "timeouts-27732"));
         await services.RunAsync("reset");
         await services.RunAsync("up");
-        return (services, await DataDirectoryAsync(services));
+        return services;
     }
 
     private async Task<Workload> RunWithFrozenNodeAsync(ServiceSet services, MultiProcessCluster cluster, string node)
@@ -107,8 +108,14 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
                 var now = workload.Elapsed;
                 if (now - last > TimeSpan.FromMilliseconds(300))
                 {
-                    lock (ticks) ticks.Add($"process stall: {(now - last).TotalMilliseconds:F0} ms at {(now - workload.FrozenAt).TotalSeconds:F1} s; threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
+                    // A timer 300 ms late: the whole process stalled (what the API's thread minimum is there for).
+                    lock (ticks)
+                    {
+                        ticks.Add($"process stall: {(now - last).TotalMilliseconds:F0} ms at {(now - workload.FrozenAt).TotalSeconds:F1} s; "
+                            + $"threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
+                    }
                 }
+
                 last = now;
             }
         });
@@ -132,7 +139,11 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
         stop.Cancel();
         await running;
         await ticker;
-        foreach (var t in ticks) output.WriteLine(t);
+        foreach (var stall in ticks)
+        {
+            output.WriteLine(stall);
+        }
+
         return workload;
     }
 
