@@ -12,6 +12,7 @@ public sealed partial class ReadRouter(
     ReaderLeases leases,
     ApiReplicaSnapshots snapshots,
     ReplayProofs proofs,
+    ReplicaPauses pauses,
     RoutingPolicy policy,
     IOptions<ConsistencyApiOptions> options,
     ApiInstruments instruments,
@@ -95,7 +96,7 @@ public sealed partial class ReadRouter(
             }
         }
 
-        return policy.Decide(request, reader, proofs.Apply(snapshot), clock.GetUtcNow());
+        return policy.Decide(request, reader, pauses.Apply(proofs.Apply(snapshot)), clock.GetUtcNow());
     }
 
     private async Task JoinAsync(long readerId, CancellationToken cancellationToken)

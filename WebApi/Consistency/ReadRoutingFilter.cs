@@ -5,6 +5,9 @@ namespace OrleansRaw.WebApi.Consistency;
 /// <summary>Before a declared read: build the read request, verify any consistency token, get the decision. After: say where it ran.</summary>
 internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
 {
+    /// <summary>The <c>policy</c> tag of strong reads refused because the bulkhead was full.</summary>
+    public const string CriticalReadBulkheadPolicy = "critical-read-bulkhead";
+
     public EndpointFilterDelegate Wrap(EndpointFilterDelegate next) => async context =>
     {
         var http = context.HttpContext;
@@ -43,7 +46,19 @@ internal sealed class ReadRoutingFilter(Func<HttpContext, long?> owner)
         var db = http.RequestServices.GetRequiredService<RoutedDatabase>();
         db.Decision = await http.RequestServices.GetRequiredService<ReadRouter>().DecideAsync(request, http.RequestAborted);
 
-        var result = await next(context);
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Data.CriticalReadsBusyException)
+        {
+            http.RequestServices.GetRequiredService<Observability.ApiInstruments>().RequestRateLimited(CriticalReadBulkheadPolicy);
+            http.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem("Every primary connection reserved for strong reads is busy. Read without consistency=strong, or retry shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many strong reads at once");
+        }
+
         await http.RequestServices.GetRequiredService<ReadRouter>().NoteServedAsync(reader, db.Decision, db, request.IsOwnRead);
         if (reader is { } userId && !db.ServedAt.IsZero)
         {

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansRaw.WebApi.Data;
 using OrleansRaw.WebApi.Idempotency;
@@ -10,7 +11,14 @@ namespace OrleansRaw.WebApi.Consistency;
 /// The request's database: reads run where the endpoint's routing decision says, behind a position check; writes run
 /// on the primary and are noticed so the write-tracking filter can record them. Endpoints use nothing else.
 /// </summary>
-public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments instruments, TimeProvider clock, ILogger<RoutedDatabase> logger)
+public sealed partial class RoutedDatabase(
+    DataSources sources,
+    CriticalReadBulkhead bulkhead,
+    ReplicaPauses pauses,
+    IOptions<DatabaseOptions> options,
+    ApiInstruments instruments,
+    TimeProvider clock,
+    ILogger<RoutedDatabase> logger)
     : IAsyncDisposable
 {
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
@@ -75,9 +83,10 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         {
             try
             {
-                var rows = await QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken);
+                var (rows, servedAt) = await WithinReplicaTimeoutAsync(QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken), decision, cancellationToken);
                 if (rows is not null)
                 {
+                    ServedAt = servedAt;
                     ServedBy = name;
                     Served(ReadSources.Replica(name), decision.Reason);
                     return rows;
@@ -88,8 +97,11 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
                 instruments.ReadFellBack(RoutingReasons.GuardFallback, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // An error, or no answer within the replica read timeout (a replica whose processes hang): the primary,
+                // and no more reads there for a moment.
+                pauses.Pause(name);
                 LogReplicaFailed(logger, name, ex.Message);
                 instruments.ReadFellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
@@ -230,7 +242,27 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
         }
     }
 
-    private async Task<List<T>?> QueryReplicaAsync<T>(NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)
+    // Opening and the whole batch within the replica read timeout plus the wait for replay the decision allows; then
+    // the read is abandoned, not cancelled: against a replica whose processes hang, Npgsql's cancellation request
+    // blocks the thread that cancels (with CancelAfter, reads all over the process stalled for seconds, measured) and
+    // opening a connection takes its connect timeout. The abandoned read ends on the data source's own timeouts;
+    // nothing of it reaches this request.
+    private async Task<(List<T>? Rows, WalPosition ServedAt)> WithinReplicaTimeoutAsync<T>(
+        Task<(List<T>? Rows, WalPosition ServedAt)> read, RoutingDecision decision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read.WaitAsync(options.Value.ReplicaReadTimeout + decision.MaxWait, clock, cancellationToken);
+        }
+        catch (Exception) when (!read.IsCompleted)
+        {
+            _ = read.ContinueWith(static abandoned => abandoned.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+            throw;
+        }
+    }
+
+    private async Task<(List<T>? Rows, WalPosition ServedAt)> QueryReplicaAsync<T>(
+        NpgsqlDataSource replica, RoutingDecision decision, string sql, object? parameters, CancellationToken cancellationToken)
     {
         await using var connection = await replica.OpenConnectionAsync(cancellationToken);
         var guarded = decision.RequiredLsn != Lsn.Zero;
@@ -257,17 +289,20 @@ public sealed partial class RoutedDatabase(DataSources sources, ApiInstruments i
 
         if (!replayed)
         {
-            return null;
+            return (null, WalPosition.Zero);
         }
 
         var rows = (await results.ReadAsync<T>()).AsList();
-        ServedAt = new WalPosition(decision.Timeline, Lsn.Parse(await results.ReadSingleAsync<string>()));
-        return rows;
+        return (rows, new WalPosition(decision.Timeline, Lsn.Parse(await results.ReadSingleAsync<string>())));
     }
 
     private async Task<List<T>> QueryPrimaryAsync<T>(string sql, object? parameters, string reason, CancellationToken cancellationToken)
     {
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        // A critical read is the one kind a client can ask the primary for at will: it runs on its own small pool, so
+        // a burst of them never takes the connections writes need (the bulkhead). Fallbacks keep the main pool.
+        var critical = reason == RoutingReasons.Critical;
+        using var slot = critical ? await bulkhead.EnterAsync(cancellationToken) : default;
+        await using var connection = await (critical ? sources.CriticalReads : sources.Primary).OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             sql + ";\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();

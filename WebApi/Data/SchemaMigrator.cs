@@ -9,10 +9,14 @@ public static partial class SchemaMigrator
     // Any constant works; it only has to be the same in every API process that migrates at start.
     private const long MigrationLockKey = 0x4F524C52_4157;
 
+    // No statement timeout here: waiting for another instance's migration, or a migration itself, may take long, and
+    // the data source's short command timeout is meant for requests.
+    private const int NoTimeout = 0;
+
     public static async Task ApplyAsync(NpgsqlDataSource primary, CancellationToken cancellationToken = default)
     {
         await using var connection = await primary.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@MigrationLockKey)", new { MigrationLockKey }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@MigrationLockKey)", new { MigrationLockKey }, commandTimeout: NoTimeout, cancellationToken: cancellationToken));
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -24,7 +28,7 @@ public static partial class SchemaMigrator
             foreach (var (version, sql) in Migrations().Where(m => !applied.Contains(m.Version)))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, commandTimeout: NoTimeout, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO schema_migrations (version) VALUES (@version)", new { version }, transaction, cancellationToken: cancellationToken));
                 await transaction.CommitAsync(cancellationToken);

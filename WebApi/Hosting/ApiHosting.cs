@@ -25,13 +25,14 @@ public static class ApiHosting
     public static WebApplicationBuilder AddOrleansRawApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        KeepThreadsForHungDatabases();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required").ValidateOnStart();
         services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -40,6 +41,7 @@ public static class ApiHosting
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DataSources>();
+        services.AddSingleton<CriticalReadBulkhead>();
         services.AddHostedService<SchemaMigration>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.SectionName)
@@ -49,6 +51,7 @@ public static class ApiHosting
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<ReaderLeases>();
         services.AddSingleton<ReplayProofs>();
+        services.AddSingleton<ReplicaPauses>();
         services.AddSingleton<ReadRouter>();
         services.AddSingleton<StrongReadLimiter>();
         services.AddScoped<RoutedDatabase>();
@@ -146,6 +149,19 @@ public static class ApiHosting
         app.MapOrleansRawObservability();
         return app;
     }
+
+    // When a PostgreSQL node hangs (its processes stopped, a frozen VM), each timed-out statement makes Npgsql send a
+    // cancellation request and close the connection synchronously, holding a pool thread for up to the connect
+    // timeout. On a small machine the thread pool starts with one thread per core and adds about one a second: a few
+    // dozen such waits stalled every request of the process for seconds (measured: 4 s with a hung primary). Starting
+    // with more threads keeps those waits from queueing everything else behind them.
+    private static void KeepThreadsForHungDatabases()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinWorkerThreads), io);
+    }
+
+    private const int MinWorkerThreads = 64;
 
     // Kestrel enforces the limit itself, also on streamed bodies; this refuses announced oversized bodies before any
     // reading on every host (the test server enforces no limit) and answers with a ProblemDetails.

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -17,6 +18,9 @@ public static class ObservabilityHosting
     public const string MetricsPath = "/metrics";
     public const string DashboardPath = "/dashboard";
 
+    /// <summary>The authorization policy of endpoints served to operators only (<see cref="EndpointExposure.Operators"/>).</summary>
+    public const string OperatorPolicy = "operator";
+
     /// <summary>The meter Orleans 10 publishes its runtime and messaging instruments on.</summary>
     public const string OrleansMeterName = "Microsoft.Orleans";
 
@@ -24,6 +28,9 @@ public static class ObservabilityHosting
     {
         var services = builder.Services;
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ObservabilityOptions>().BindConfiguration(ObservabilityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<ObservabilityOptions>>((authorization, observability) =>
+            authorization.AddPolicy(OperatorPolicy, policy => policy.RequireAuthenticatedUser().RequireClaim("role", observability.Value.OperatorRole)));
         services.AddSingleton(sp => new ReadShareWindow(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AlertOptions>>().Value.PrimaryReadShareWindow));
         services.AddSingleton<ReplicaAlerts>();
@@ -67,13 +74,27 @@ public static class ObservabilityHosting
     {
         // Created now, not at the first read, so the replica gauges are in the first scrape.
         app.Services.GetRequiredService<ApiInstruments>();
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
+        Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
         if (!ConsistencyApiOptions.IsDirect(app.Configuration))
         {
-            app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+            Expose(options.DashboardIn(app.Environment), () => app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription());
         }
 
         return app;
+    }
+
+    private static void Expose(EndpointExposure exposure, Func<IEndpointConventionBuilder> map)
+    {
+        switch (exposure)
+        {
+            case EndpointExposure.Open:
+                map();
+                break;
+            case EndpointExposure.Operators:
+                map().RequireAuthorization(OperatorPolicy);
+                break;
+        }
     }
 
     // A meter made by a host's IMeterFactory carries that factory as its scope, but a provider listens by meter name:

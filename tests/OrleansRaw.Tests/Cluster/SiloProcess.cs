@@ -27,7 +27,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>True when an Orleans silo address (<c>S127.0.0.1:PORT:GEN</c> or <c>127.0.0.1:PORT@GEN</c>) is this silo's.</summary>
     public bool Hosts(string siloAddress) => siloAddress.Contains($":{SiloPort}:") || siloAddress.Contains($":{SiloPort}@");
 
-    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    /// <summary>Starts a silo in <paramref name="environment"/> (Development, as <c>./run</c> does: fast failure detection).</summary>
+    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, string environment = "Development")
     {
         var directory = SiloDirectory();
         var siloPort = FreePort();
@@ -45,7 +46,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
         start.Environment["Orleans__SiloPort"] = siloPort.ToString();
         start.Environment["Orleans__GatewayPort"] = gatewayPort.ToString();
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = environment;
 
         var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort);
         silo._process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
