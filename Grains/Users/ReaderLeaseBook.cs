@@ -1,21 +1,23 @@
 namespace OrleansRaw.Grains.Users;
 
 /// <summary>
-/// Which API servers hold one user's state under lease, until when (this silo's clock), whether they share it, and
-/// whether a lease ran out before its holder reported what it did under it (a lapse).
+/// Which API servers hold one user's state under lease, until when (this silo's clock), whether each may have recorded
+/// writes in its copy (an exclusive lease), and whether such a lease ran out before its holder reported (a lapse).
 /// </summary>
 internal sealed class ReaderLeaseBook
 {
-    private readonly Dictionary<GrainId, (IReaderLeaseHolder Holder, DateTimeOffset Until)> _holders = [];
+    private readonly Dictionary<GrainId, Entry> _holders = [];
     private bool _sharing;
     private bool _lapsed;
 
-    /// <summary>Records a lease; true when another server holds one too.</summary>
+    /// <summary>Records a lease; true when another server holds one too (then this one records no writes in its copy).</summary>
     public bool Grant(IReaderLeaseHolder holder, DateTimeOffset until, DateTimeOffset now)
     {
-        Prune(now);
-        _holders[holder.GetGrainId()] = (holder, until);
-        return _holders.Count > 1;
+        Expire(now);
+        var id = holder.GetGrainId();
+        var shared = _holders.Count > (_holders.ContainsKey(id) ? 1 : 0);
+        _holders[id] = new Entry(holder, until, Exclusive: !shared);
+        return shared;
     }
 
     /// <summary><paramref name="holder"/> is reporting what it did: its lease running out is no lapse.</summary>
@@ -31,20 +33,30 @@ internal sealed class ReaderLeaseBook
     /// <summary>The holders that must start sharing because <paramref name="joining"/> is about to hold a lease too.</summary>
     public IReadOnlyList<(IReaderLeaseHolder Holder, DateTimeOffset Until)> StartSharing(IReaderLeaseHolder joining, DateTimeOffset now)
     {
-        Prune(now);
+        Expire(now);
         if (_sharing || _holders.Count == 0 || _holders.ContainsKey(joining.GetGrainId()))
         {
             return [];
         }
 
         _sharing = true;
-        return [.. _holders.Values];
+        return [.. _holders.Values.Select(h => (h.Holder, h.Until))];
+    }
+
+    /// <summary><paramref name="holder"/> answered a share with its report: it records no more writes in its copy.</summary>
+    public void Shared(IReaderLeaseHolder holder)
+    {
+        var id = holder.GetGrainId();
+        if (_holders.TryGetValue(id, out var held))
+        {
+            _holders[id] = held with { Exclusive = false };
+        }
     }
 
     /// <summary>Removes and returns every live holder but <paramref name="except"/>, with the end of its lease.</summary>
     public List<(IReaderLeaseHolder Holder, DateTimeOffset Until)> TakeAllBut(IReaderLeaseHolder? except, DateTimeOffset now)
     {
-        Prune(now);
+        Expire(now);
         var skip = except?.GetGrainId();
         var taken = _holders.Where(h => h.Key != skip).ToList();
         foreach (var (id, _) in taken)
@@ -53,7 +65,7 @@ internal sealed class ReaderLeaseBook
         }
 
         _sharing = _sharing && _holders.Count > 1;
-        return [.. taken.Select(h => h.Value)];
+        return [.. taken.Select(h => (h.Value.Holder, h.Value.Until))];
     }
 
     /// <summary>Forgets a holder that could not be reached; its lease is waited out and counted as a lapse.</summary>
@@ -61,6 +73,9 @@ internal sealed class ReaderLeaseBook
 
     /// <summary>A lease ended without its holder's report.</summary>
     public void NoteLapse() => _lapsed = true;
+
+    /// <summary>True when a lease ended without its holder's report and was not yet accounted for.</summary>
+    public bool HasLapses => _lapsed;
 
     /// <summary>True (once) when a lease ended without its holder's report since the last call.</summary>
     public bool TakeLapses()
@@ -70,12 +85,13 @@ internal sealed class ReaderLeaseBook
         return lapsed;
     }
 
-    private void Prune(DateTimeOffset now)
+    /// <summary>Drops the leases that ran out by <paramref name="now"/>; an exclusive one is a lapse.</summary>
+    public void Expire(DateTimeOffset now)
     {
-        foreach (var (id, _) in _holders.Where(h => h.Value.Until <= now).ToList())
+        foreach (var (id, entry) in _holders.Where(h => h.Value.Until <= now).ToList())
         {
             _holders.Remove(id);
-            _lapsed = true;
+            _lapsed |= entry.Exclusive;
         }
 
         if (_holders.Count <= 1)
@@ -83,4 +99,6 @@ internal sealed class ReaderLeaseBook
             _sharing = false;
         }
     }
+
+    private sealed record Entry(IReaderLeaseHolder Holder, DateTimeOffset Until, bool Exclusive);
 }

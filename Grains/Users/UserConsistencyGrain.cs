@@ -93,8 +93,16 @@ public sealed partial class UserConsistencyGrain(
 
     private async Task<ReaderLease> GrantAsync(IReaderLeaseHolder holder)
     {
-        await AccountForLapsedLeasesAsync();
-        var now = clock.GetUtcNow();
+        // Checked at the instant of the grant: a lease may have run out while this call awaited.
+        DateTimeOffset now;
+        do
+        {
+            await AccountForLapsedLeasesAsync();
+            now = clock.GetUtcNow();
+            _leases.Expire(now);
+        }
+        while (_leases.HasLapses);
+
         var shared = _leases.Grant(holder, now + LeaseDuration, now);
         return new ReaderLease(_epoch, _writes, Aged(_reader.LastWrite, now), Aged(_reader.SeenOwn, now), Aged(_reader.SeenOthers, now),
             LeaseDuration, shared);
@@ -129,6 +137,7 @@ public sealed partial class UserConsistencyGrain(
         try
         {
             Merge(await holder.ShareAsync(this.GetPrimaryKeyLong()).WaitAsync(until - clock.GetUtcNow(), clock));
+            _leases.Shared(holder);
         }
         catch (Exception ex)
         {
