@@ -1,8 +1,10 @@
+using OrleansRaw.Tests.Infrastructure;
 using OrleansRaw.WebApi.Features;
 
 namespace OrleansRaw.Tests.Api;
 
 /// <summary>What an anonymous caller of <c>/api/replicas</c> learns of a failing replica: never a host, a port or a driver's message.</summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class PublicErrorsTests
 {
     [Theory]

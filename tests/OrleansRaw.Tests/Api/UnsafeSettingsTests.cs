@@ -7,6 +7,7 @@ namespace OrleansRaw.Tests.Api;
 /// with development tokens or a signing key published in this repository, and it checks that before it touches the
 /// database (the database named here does not exist: a migration run first would fail differently).
 /// </summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class UnsafeSettingsTests
 {
     [Theory]

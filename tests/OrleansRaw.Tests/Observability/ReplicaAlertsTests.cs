@@ -1,3 +1,4 @@
+using OrleansRaw.Tests.Infrastructure;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,6 +7,7 @@ using OrleansRaw.WebApi.Observability;
 namespace OrleansRaw.Tests.Observability;
 
 /// <summary>The alert rules without a cluster: thresholds, the read-share window, and one log line per crossing.</summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class ReplicaAlertsTests
 {
     private readonly ManualClock _clock = new();

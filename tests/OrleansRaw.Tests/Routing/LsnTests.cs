@@ -1,6 +1,9 @@
+using OrleansRaw.Tests.Infrastructure;
+
 namespace OrleansRaw.Tests.Routing;
 
 /// <summary>Our LSN value type against PostgreSQL's text form and ordering.</summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class LsnTests
 {
     [Theory]

@@ -1,9 +1,11 @@
 using System.Collections.Immutable;
 using OrleansRaw.Routing;
+using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Routing;
 
 /// <summary>Every rule of the routing policy, without a cluster or a database.</summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class RoutingPolicyTests
 {
     private const long Me = 7;

@@ -14,6 +14,7 @@ namespace OrleansRaw.Tests.Routing;
 /// The timeline rules without a failover: which timeline a node is on, which one is the cluster's, and that no
 /// position is compared with another timeline's. The failover drill (<c>TimelineFailoverTests</c>) shows them on the real thing.
 /// </summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class TimelineTests
 {
     private const long Me = 7;
