@@ -34,8 +34,8 @@ public static class SiloBuilderExtensions
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
         services.AddSingleton<PrimaryPosition>();
-        services.AddSingleton<SiloReplicaSnapshots>();
-        services.AddHostedService(sp => sp.GetRequiredService<SiloReplicaSnapshots>());
+        services.AddSingleton<ReplicaSnapshotFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
 
         var idle = configuration.GetSection(ConsistencyOptions.SectionName).GetValue<TimeSpan?>(nameof(ConsistencyOptions.IdleDeactivation))
             ?? new ConsistencyOptions().IdleDeactivation;

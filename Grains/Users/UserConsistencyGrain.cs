@@ -12,7 +12,7 @@ namespace OrleansRaw.Grains.Users;
 /// make the user's next own reads more careful, never stale.
 /// </summary>
 public sealed partial class UserConsistencyGrain(
-    SiloReplicaSnapshots snapshots,
+    ReplicaSnapshotFeed snapshots,
     PrimaryPosition primary,
     RoutingPolicy policy,
     TimeProvider clock,

@@ -10,7 +10,7 @@ namespace OrleansRaw.WebApi.Consistency;
 /// </summary>
 public sealed partial class ReadRouter(
     ReaderLeases leases,
-    ApiReplicaSnapshots snapshots,
+    ReplicaSnapshotFeed snapshots,
     ReplayProofs proofs,
     ReplicaPauses pauses,
     RoutingPolicy policy,
@@ -77,7 +77,7 @@ public sealed partial class ReadRouter(
 
     private async Task<RoutingDecision> DecideWithStateAsync(ReadRequest request, CancellationToken cancellationToken)
     {
-        if (snapshots.Current is not { } snapshot)
+        if (snapshots.Fresh is not { } snapshot)
         {
             return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
         }

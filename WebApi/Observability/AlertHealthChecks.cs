@@ -1,10 +1,11 @@
 using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.WebApi.Observability;
 
 /// <summary>Readiness entry <c>replica-lag</c>: Degraded, naming each replica, while any replica lags beyond the alert limit.</summary>
-public sealed class ReplicaLagHealthCheck(ReplicaAlerts alerts, ApiReplicaSnapshots snapshots) : IHealthCheck
+public sealed class ReplicaLagHealthCheck(ReplicaAlerts alerts, ReplicaSnapshotFeed snapshots) : IHealthCheck
 {
     public const string Name = "replica-lag";
 
@@ -12,7 +13,7 @@ public sealed class ReplicaLagHealthCheck(ReplicaAlerts alerts, ApiReplicaSnapsh
     {
         var maxLagMs = alerts.Options.MaxReplicaLag.TotalMilliseconds;
         var data = new Dictionary<string, object> { ["maxReplicaLagMs"] = maxLagMs };
-        if (snapshots.Current is not { } snapshot)
+        if (snapshots.Fresh is not { } snapshot)
         {
             return Task.FromResult(HealthCheckResult.Degraded("No recent replica snapshot: replica lag is unknown.", data: data));
         }

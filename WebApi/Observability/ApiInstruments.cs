@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.WebApi.Observability;
 
@@ -46,7 +47,7 @@ public sealed class ApiInstruments
     private readonly Histogram<double> _replicaWait;
     private readonly ReadShareWindow _share;
 
-    public ApiInstruments(IMeterFactory meters, ApiReplicaSnapshots snapshots, ReadShareWindow share)
+    public ApiInstruments(IMeterFactory meters, ReplicaSnapshotFeed snapshots, ReadShareWindow share)
     {
         _share = share;
         var meter = meters.Create(MeterName);
@@ -97,8 +98,8 @@ public sealed class ApiInstruments
 
     public void RequestRateLimited(string policy) => _rateLimited.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
 
-    private static IEnumerable<Measurement<double>> Replicas(ApiReplicaSnapshots snapshots, Func<ReplicaStatus, double> value) =>
-        snapshots.Current is { } snapshot
+    private static IEnumerable<Measurement<double>> Replicas(ReplicaSnapshotFeed snapshots, Func<ReplicaStatus, double> value) =>
+        snapshots.Fresh is { } snapshot
             ? snapshot.Replicas.Select(r => new Measurement<double>(value(r), new KeyValuePair<string, object?>(Tags.Replica, r.Name)))
             : [];
 }

@@ -6,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Orleans.Dashboard;
 using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.WebApi.Observability;
 
@@ -34,14 +35,15 @@ public static class ObservabilityHosting
         services.AddSingleton(sp => new ReadShareWindow(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AlertOptions>>().Value.PrimaryReadShareWindow));
         services.AddSingleton<ReplicaAlerts>();
-        services.AddSingleton<ApiReplicaSnapshots>();
+        services.AddSingleton<ReplicaSnapshotFeed>();
+        services.AddSingleton<IReplicaSnapshotSubscriber>(sp => sp.GetRequiredService<ReplicaAlerts>());
         services.AddSingleton<ApiInstruments>();
 
         // The Consistency:Direct baseline has no replica monitor to follow, and reads the primary by design: no
         // snapshot feed, no lag or primary-share alerts (the gauges stay empty).
         if (!ConsistencyApiOptions.IsDirect(builder.Configuration))
         {
-            services.AddHostedService(sp => sp.GetRequiredService<ApiReplicaSnapshots>());
+            services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
             services.AddHealthChecks()
                 .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
                 .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);

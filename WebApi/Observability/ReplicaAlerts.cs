@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.WebApi.Observability;
 
@@ -11,7 +12,7 @@ public sealed partial class ReplicaAlerts(
     IOptions<AlertOptions> options,
     ReadShareWindow reads,
     TimeProvider clock,
-    ILogger<ReplicaAlerts> logger)
+    ILogger<ReplicaAlerts> logger) : IReplicaSnapshotSubscriber
 {
     private readonly AlertOptions _options = options.Value;
     private readonly Lock _gate = new();
@@ -32,6 +33,8 @@ public sealed partial class ReplicaAlerts(
             }
         }
     }
+
+    void IReplicaSnapshotSubscriber.OnSnapshot(ReplicaSnapshot snapshot) => Evaluate(snapshot);
 
     /// <summary>Takes in a new snapshot (older ones are ignored) and logs any crossing it causes.</summary>
     public AlertState Evaluate(ReplicaSnapshot snapshot)

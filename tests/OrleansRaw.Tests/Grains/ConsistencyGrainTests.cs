@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRaw.Grains.Replicas;
 using OrleansRaw.Tests.Infrastructure;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.Tests.Grains;
 
@@ -53,7 +54,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
         Assert.Equal(2, System.Cluster.Silos.Count);
         foreach (var silo in System.Cluster.Silos)
         {
-            var snapshots = silo.ServiceProvider.GetRequiredService<SiloReplicaSnapshots>();
+            var snapshots = silo.ServiceProvider.GetRequiredService<ReplicaSnapshotFeed>();
             var first = snapshots.Current;
             var deadline = DateTime.UtcNow.AddSeconds(5);
             while (snapshots.Current.Version <= first.Version && DateTime.UtcNow < deadline)

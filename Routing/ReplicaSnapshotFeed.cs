@@ -1,26 +1,39 @@
-namespace OrleansRaw.WebApi.Observability;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRaw.Routing;
+
+/// <summary>Something that wants each new replica snapshot as it arrives (the API's alerts).</summary>
+public interface IReplicaSnapshotSubscriber
+{
+    void OnSnapshot(ReplicaSnapshot snapshot);
+}
 
 /// <summary>
-/// The API's cheap copy of the replica monitor's snapshot, kept fresh by one long-poll to the monitor (as each silo
-/// does), so gauges and alerts read it locally instead of calling the single monitor activation per scrape.
-/// Each new snapshot is handed to the alerts, so a crossing is noticed within one poll, with or without scrapes.
+/// This process's copy of the replica monitor's snapshot — on each silo and each API server — kept fresh by one
+/// long-poll to the monitor, so that routing decisions, gauges and health checks read it locally instead of calling the
+/// single monitor activation. Nothing waits for it: a decision uses whatever snapshot is current.
 /// </summary>
-public sealed partial class ApiReplicaSnapshots(
+public sealed partial class ReplicaSnapshotFeed(
     IGrainFactory grains,
-    ReplicaAlerts alerts,
+    IEnumerable<IReplicaSnapshotSubscriber> subscribers,
     TimeProvider clock,
-    ILogger<ApiReplicaSnapshots> logger) : BackgroundService
+    ILogger<ReplicaSnapshotFeed> logger) : BackgroundService
 {
     private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ReportFailureAfter = TimeSpan.FromSeconds(5);
 
-    /// <summary>A copy older than this is not reported: the monitor or the cluster is unreachable.</summary>
+    /// <summary>A copy older than this is not <see cref="Fresh"/>: the monitor or the cluster is unreachable.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(15);
 
-    private static readonly TimeSpan ReportFailureAfter = TimeSpan.FromSeconds(5);
+    private readonly IReplicaSnapshotSubscriber[] _subscribers = [.. subscribers];
     private volatile Received _latest = new(ReplicaSnapshot.Empty, DateTimeOffset.MinValue);
 
+    /// <summary>The latest snapshot this process has (empty before the first).</summary>
+    public ReplicaSnapshot Current => _latest.Snapshot;
+
     /// <summary>The latest snapshot, or null when none arrived within <see cref="MaxAge"/>.</summary>
-    public ReplicaSnapshot? Current
+    public ReplicaSnapshot? Fresh
     {
         get
         {
@@ -38,9 +51,7 @@ public sealed partial class ApiReplicaSnapshots(
         {
             try
             {
-                var snapshot = await monitor.WaitForSnapshotAsync(_latest.Snapshot.Version, LongPoll).WaitAsync(stoppingToken);
-                _latest = new Received(snapshot, clock.GetUtcNow());
-                alerts.Evaluate(snapshot);
+                Publish(await monitor.WaitForSnapshotAsync(_latest.Snapshot.Version, LongPoll).WaitAsync(stoppingToken));
                 if (reported)
                 {
                     LogFeedRestored(logger);
@@ -64,8 +75,22 @@ public sealed partial class ApiReplicaSnapshots(
                     reported = true;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    // Only the feed loop above publishes, so a plain compare-and-assign is enough.
+    private void Publish(ReplicaSnapshot snapshot)
+    {
+        // A new monitor activation (new epoch) numbers afresh: take its first snapshot whatever its number. The time
+        // is refreshed either way: an unchanged snapshot after a long poll is still the monitor's word.
+        var current = _latest.Snapshot;
+        var newer = snapshot.Epoch != current.Epoch || snapshot.Version > current.Version;
+        _latest = new Received(newer ? snapshot : current, clock.GetUtcNow());
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.OnSnapshot(_latest.Snapshot);
         }
     }
 
