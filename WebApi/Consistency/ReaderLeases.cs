@@ -20,6 +20,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _clock;
     private readonly ILogger<ReaderLeases> _logger;
+    private readonly Observability.ApiInstruments _instruments;
     private readonly ConcurrentDictionary<long, Copy> _copies = new();
     private readonly ConcurrentDictionary<long, Task<Copy>> _asking = new();
     private readonly ConcurrentDictionary<long, long> _revokedAt = new();
@@ -28,8 +29,9 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private readonly Lazy<IReaderLeaseHolder> _self;
     private readonly ITimer _sweeper;
 
-    public ReaderLeases(IGrainFactory grains, TimeProvider clock, ILogger<ReaderLeases> logger)
+    public ReaderLeases(IGrainFactory grains, Observability.ApiInstruments instruments, TimeProvider clock, ILogger<ReaderLeases> logger)
     {
+        _instruments = instruments;
         _grains = grains;
         _clock = clock;
         _logger = logger;
@@ -70,6 +72,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         var held = _copies.TryGetValue(userId, out var copy) ? copy : null;
         if (held is not null && held.TryRecordWrite(write.Position, _clock.GetTimestamp(), _clock.GetUtcNow()))
         {
+            _instruments.LeaseEvent("write-in-copy");
             return;
         }
 
@@ -104,6 +107,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
     Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, Guid epoch, long version)
     {
+        _instruments.LeaseEvent("revoked");
         Copy? copy;
         lock (_gate)
         {
@@ -117,6 +121,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
     Task<LeaseReport> IReaderLeaseHolder.ShareAsync(long userId)
     {
+        _instruments.LeaseEvent("shared");
         Copy? copy;
         lock (_gate)
         {
@@ -134,6 +139,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         var sent = _clock.GetTimestamp();
         var report = _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None;
         var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report);
+        _instruments.LeaseEvent("granted");
         var copy = Copy.From(lease, sent, _clock);
         Install(userId, copy);
         return copy;

@@ -31,6 +31,9 @@ public sealed class ApiInstruments
 
         /// <summary>The rate-limiting policy that refused a request.</summary>
         public const string Policy = "policy";
+
+        /// <summary>What happened to a reader lease: <c>granted</c>, <c>revoked</c>, <c>shared</c>, or <c>write-in-copy</c> (a write recorded in this server's copy, no grain call).</summary>
+        public const string Event = "event";
     }
 
     // Routing decisions and replica waits take from well under a millisecond to the wait budget (100 ms) and the
@@ -43,6 +46,7 @@ public sealed class ApiInstruments
     private readonly Counter<long> _writes;
     private readonly Counter<long> _rateLimited;
     private readonly Counter<long> _keyedWrites;
+    private readonly Counter<long> _leases;
     private readonly Histogram<double> _decisionDuration;
     private readonly Histogram<double> _replicaWait;
     private readonly ReadShareWindow _share;
@@ -58,6 +62,8 @@ public sealed class ApiInstruments
         _rateLimited = meter.CreateCounter<long>("orleansraw.requests.rate_limited", "{request}", "Requests refused by a rate limit.");
         _keyedWrites = meter.CreateCounter<long>("orleansraw.idempotency.requests", "{request}",
             "Writes sent with an Idempotency-Key that reached the database, by outcome: stored (written), replayed, other-request (422), unfinished (409).");
+        _leases = meter.CreateCounter<long>("orleansraw.reader_leases", "{event}",
+            "Reader leases of this API server: granted (a grain call for a user's state), revoked (by another server's write), shared (another server serves the user too: every read then asks the grain), write-in-copy (a write recorded with no grain call).");
         _decisionDuration = meter.CreateHistogram("orleansraw.routing.decision.duration", "s",
             "Time to obtain a read's routing decision from the grains.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _replicaWait = meter.CreateHistogram("orleansraw.routing.replica_wait.duration", "s",
@@ -93,6 +99,8 @@ public sealed class ApiInstruments
         _replicaWait.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(Tags.Outcome, replayed ? "replayed" : "timed-out"));
 
     public void WriteCompleted(bool recorded) => _writes.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, recorded ? "recorded" : "unrecorded"));
+
+    public void LeaseEvent(string what) => _leases.Add(1, new KeyValuePair<string, object?>(Tags.Event, what));
 
     public void KeyedWrite(string outcome) => _keyedWrites.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, outcome));
 

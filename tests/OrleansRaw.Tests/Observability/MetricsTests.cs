@@ -108,6 +108,29 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
         Assert.Equal(5 - refused, metrics.Sum(Writes, ("outcome", "recorded")));
     }
 
+    [Fact]
+    public async Task Metrics_CountReaderLeases_GrantedWrittenInCopyAndShared()
+    {
+        const string Leases = "orleansraw_reader_leases_total";
+        var userId = TestUsers.NewId();
+        using var client = await fixture.Default.CreateClient().SignInAsync(userId);
+        var before = await ScrapeAsync();
+
+        await client.GetAsync<List<ApiClient.Post>>("/api/posts"); // a lease for the user's state
+        await client.CreatePostAsync("in the copy " + Guid.NewGuid().ToString("N")); // recorded in it: no grain call
+        await using (var other = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings))
+        {
+            using var otherClient = new ApiClient(other.CreateClient());
+            otherClient.Http.DefaultRequestHeaders.Authorization = client.Http.DefaultRequestHeaders.Authorization;
+            await otherClient.GetAsync<List<ApiClient.Post>>("/api/posts"); // a second server: this one must share
+        }
+
+        var after = await ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, Leases, ("event", "granted")));
+        Assert.Equal(1, Delta(before, after, Leases, ("event", "write-in-copy")));
+        Assert.Equal(1, Delta(before, after, Leases, ("event", "shared")));
+    }
+
     private static double Delta(PrometheusText before, PrometheusText after, string name, params (string, string)[] labels) =>
         after.Sum(name, labels) - before.Sum(name, labels);
 
