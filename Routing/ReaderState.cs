@@ -21,4 +21,15 @@ public readonly record struct Known(WalPosition Position, DateTimeOffset At)
 public readonly record struct ReaderState(Known LastWrite, Known SeenOwn, Known SeenOthers)
 {
     public static readonly ReaderState None = new(Known.Nothing, Known.Nothing, Known.Nothing);
+
+    /// <summary>What a lease holder reported, as learned at <paramref name="at"/>.</summary>
+    public static ReaderState Of(LeaseReport report, DateTimeOffset at) =>
+        new(new Known(report.LastWrite, at), new Known(report.Own, at), new Known(report.Others, at));
+
+    /// <summary>Each position the later of the two (see <see cref="Known.Max"/>).</summary>
+    public static ReaderState Max(ReaderState a, ReaderState b) =>
+        new(Known.Max(a.LastWrite, b.LastWrite), Known.Max(a.SeenOwn, b.SeenOwn), Known.Max(a.SeenOthers, b.SeenOthers));
+
+    /// <summary>The positions, as a lease holder reports them.</summary>
+    public LeaseReport Report => new(SeenOwn.Position, SeenOthers.Position, LastWrite.Position);
 }

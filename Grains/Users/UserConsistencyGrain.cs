@@ -45,9 +45,8 @@ public sealed partial class UserConsistencyGrain(
     {
         // Requests of one user can commit in one order and arrive here in another: keep the latest position. Its time
         // is this silo's, so the policy never compares two machines' clocks.
-        _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, new Known(write.Position, clock.GetUtcNow())) };
         _writes++;
-        Merge(report);
+        Merge(report with { LastWrite = WalPosition.Latest(report.LastWrite, write.Position) });
         if (writer is not null)
         {
             _leases.Renewing(writer, clock.GetUtcNow());
@@ -119,45 +118,43 @@ public sealed partial class UserConsistencyGrain(
         await AccountForLapsedLeasesAsync();
     }
 
-    private async Task RevokeOneAsync(IReaderLeaseHolder holder, DateTimeOffset until)
-    {
-        try
-        {
-            Merge(await holder.RevokeAsync(this.GetPrimaryKeyLong(), _epoch, _writes).WaitAsync(until - clock.GetUtcNow(), clock));
-        }
-        catch (Exception ex)
-        {
-            LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), "revoke", ex.Message);
-            await WaitOutAsync(until);
-        }
-    }
+    private Task RevokeOneAsync(IReaderLeaseHolder holder, DateTimeOffset until) =>
+        HearFromAsync(() => holder.RevokeAsync(this.GetPrimaryKeyLong(), _epoch, _writes), until, "revoke");
 
     private async Task ShareOneAsync(IReaderLeaseHolder holder, DateTimeOffset until)
     {
-        try
+        if (!await HearFromAsync(() => holder.ShareAsync(this.GetPrimaryKeyLong()), until, "share"))
         {
-            Merge(await holder.ShareAsync(this.GetPrimaryKeyLong()).WaitAsync(until - clock.GetUtcNow(), clock));
-            _leases.Shared(holder);
-        }
-        catch (Exception ex)
-        {
-            LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), "share", ex.Message);
             _leases.Remove(holder);
-            await WaitOutAsync(until);
+        }
+        else
+        {
+            _leases.Shared(holder);
         }
     }
 
-    // A holder that cannot be told stops using its copy when its lease runs out, which it counts from before this grain
-    // granted it; what it wrote meanwhile is accounted for as a lapsed lease.
-    private async Task WaitOutAsync(DateTimeOffset until)
+    // Takes in a holder's report; false when it did not answer before its lease ended. A holder that cannot be told
+    // stops using its copy when its lease runs out, which it counts from before this grain granted it, so its lease is
+    // waited out, and what it wrote meanwhile is accounted for as a lapsed lease.
+    private async Task<bool> HearFromAsync(Func<Task<LeaseReport>> ask, DateTimeOffset until, string call)
     {
-        var left = until - clock.GetUtcNow();
-        if (left > TimeSpan.Zero)
+        try
         {
-            await Task.Delay(left, clock);
+            Merge(await ask().WaitAsync(until - clock.GetUtcNow(), clock));
+            return true;
         }
+        catch (Exception ex)
+        {
+            LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), call, ex.Message);
+            var left = until - clock.GetUtcNow();
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, clock);
+            }
 
-        _leases.NoteLapse();
+            _leases.NoteLapse();
+            return false;
+        }
     }
 
     // An exclusive holder records the user's writes in its copy and reports them when asked. One whose lease ran out
@@ -174,14 +171,7 @@ public sealed partial class UserConsistencyGrain(
         _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, floor), SeenOwn = Known.Max(_reader.SeenOwn, floor) };
     }
 
-    private void Merge(LeaseReport report)
-    {
-        var now = clock.GetUtcNow();
-        _reader = new ReaderState(
-            Known.Max(_reader.LastWrite, new Known(report.LastWrite, now)),
-            Known.Max(_reader.SeenOwn, new Known(report.Own, now)),
-            Known.Max(_reader.SeenOthers, new Known(report.Others, now)));
-    }
+    private void Merge(LeaseReport report) => _reader = ReaderState.Max(_reader, ReaderState.Of(report, clock.GetUtcNow()));
 
     private static AgedPosition Aged(Known known, DateTimeOffset now) =>
         new(known.Position, known.At == DateTimeOffset.MinValue ? null : now > known.At ? now - known.At : TimeSpan.Zero);

@@ -32,7 +32,7 @@ public sealed partial class ReadRouter(
         {
             if (request.ReaderId is { } reader && policy.Options.MonotonicReads)
             {
-                await JoinAsync(reader, cancellationToken);
+                _ = await ReaderStateAsync(reader, cancellationToken);
             }
 
             return RoutingDecision.Primary(RoutingReasons.Critical);
@@ -85,29 +85,28 @@ public sealed partial class ReadRouter(
         var reader = ReaderState.None;
         if (request.ReaderId is { } readerId && NeedsReaderState(request))
         {
-            try
+            if (await ReaderStateAsync(readerId, cancellationToken) is not { } state)
             {
-                reader = await leases.StateAsync(readerId).AsTask().WaitAsync(options.Value.DecisionTimeout, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                LogDecisionUnavailable(logger, readerId, ex.GetType().Name, ex.Message);
                 return RoutingDecision.Primary(RoutingReasons.DecisionUnavailable);
             }
+
+            reader = state;
         }
 
         return policy.Decide(request, reader, pauses.Apply(proofs.Apply(snapshot)), clock.GetUtcNow());
     }
 
-    private async Task JoinAsync(long readerId, CancellationToken cancellationToken)
+    // The reader's state from this server's lease, or null (logged) when it cannot be had within the decision timeout.
+    private async Task<ReaderState?> ReaderStateAsync(long readerId, CancellationToken cancellationToken)
     {
         try
         {
-            await leases.StateAsync(readerId).AsTask().WaitAsync(options.Value.DecisionTimeout, cancellationToken);
+            return await leases.StateAsync(readerId).AsTask().WaitAsync(options.Value.DecisionTimeout, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogDecisionUnavailable(logger, readerId, ex.GetType().Name, ex.Message);
+            return null;
         }
     }
 

@@ -249,7 +249,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         /// <summary>What was written and served under this copy (as far as the grain may not know it).</summary>
         public LeaseReport Report
         {
-            get { lock (_lock) { return ReportUnlocked(); } }
+            get { lock (_lock) { return _state.Report; } }
         }
 
         public bool Unreported => Volatile.Read(ref _unreported);
@@ -289,7 +289,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             {
                 _revoked = true;
                 _unreported = false;
-                return ReportUnlocked();
+                return _state.Report;
             }
         }
 
@@ -300,7 +300,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             {
                 _shared = true;
                 _unreported = false;
-                return ReportUnlocked();
+                return _state.Report;
             }
         }
 
@@ -308,11 +308,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         {
             lock (_lock)
             {
-                _state = _state with
-                {
-                    SeenOwn = Known.Max(_state.SeenOwn, new Known(served.Own, now)),
-                    SeenOthers = Known.Max(_state.SeenOthers, new Known(served.Others, now)),
-                };
+                _state = ReaderState.Max(_state, ReaderState.Of(served, now));
                 _unreported = true;
             }
         }
@@ -328,8 +324,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             var (kept, unreported) = held.Retire();
             lock (_lock)
             {
-                _state = new ReaderState(
-                    Known.Max(_state.LastWrite, kept.LastWrite), Known.Max(_state.SeenOwn, kept.SeenOwn), Known.Max(_state.SeenOthers, kept.SeenOthers));
+                _state = ReaderState.Max(_state, kept);
                 _unreported |= unreported;
             }
 
@@ -344,8 +339,6 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
                 return (_state, _unreported);
             }
         }
-
-        private LeaseReport ReportUnlocked() => new(_state.SeenOwn.Position, _state.SeenOthers.Position, _state.LastWrite.Position);
 
         // The grant's ages, turned into this server's clock: measured from receipt, so a position seems no older than it is.
         private static Known Local(AgedPosition position, DateTimeOffset now) =>
