@@ -3,7 +3,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OrleansRaw.Routing;
 
-/// <summary>Routing policy settings, bound from the <c>Consistency</c> section.</summary>
+/// <summary>
+/// How reads are routed, bound from the <c>Consistency</c> section by silos and API servers alike; the request side
+/// also reads its waits, its strong-read limits and how it recognises a user from here.
+/// </summary>
 public sealed class ConsistencyOptions
 {
     public const string SectionName = "Consistency";
@@ -46,6 +49,39 @@ public sealed class ConsistencyOptions
     /// <summary>How long an idle user's grain stays in memory.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Request side: a routing decision slower than this is abandoned and the read goes to the primary (always safe).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Request side: how long a committed write keeps retrying to record itself in the user's grain before the request answers 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan RecordWriteTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Request side: the claim of the signed-in principal that carries the user id (a positive 64-bit integer).</summary>
+    [Required, MinLength(1)]
+    public string UserIdClaim { get; set; } = "sub";
+
+    /// <summary>
+    /// Request side: the secret consistency tokens are signed with (at least 32 bytes). Tokens are signed with a key
+    /// derived from it, so the same secret may also sign the app's JWTs.
+    /// </summary>
+    public string TokenSigningKey { get; set; } = "";
+
+    /// <summary>Request side: strong reads (<c>consistency=strong</c>) always cost the primary: a signed-in user gets this many a second.</summary>
+    [Range(1, 100_000)]
+    public int StrongReadsPerSecond { get; set; } = 5;
+
+    /// <summary>Request side: how many strong reads a user may make at once before <see cref="StrongReadsPerSecond"/> applies.</summary>
+    [Range(1, 100_000)]
+    public int StrongReadBurst { get; set; } = 20;
+
+    /// <summary>
+    /// Baseline only (for the benchmark): no Orleans client, no routing, no write tracking; every read runs on the
+    /// primary with reason <see cref="RoutingReasons.Direct"/>, so the same HTTP contract can be measured without the
+    /// routing layer. Not for production: it puts every read on the primary, which the layer exists to avoid.
+    /// </summary>
+    public bool Direct { get; set; }
 
     /// <summary>True when <see cref="GracePeriod"/> follows the observed replica lag.</summary>
     public bool AutoGracePeriod => string.Equals(GracePeriod, "auto", StringComparison.OrdinalIgnoreCase);

@@ -4,7 +4,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Storage;
 using OrleansRaw.Grains.Hosting;
-using OrleansRaw.Grains.Replicas;
+using OrleansRaw.Routing;
 using StackExchange.Redis;
 
 namespace OrleansRaw.Silo;
@@ -16,14 +16,14 @@ public static partial class SiloHosting
     {
         var configuration = builder.Configuration;
         var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-        var redis = configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
+        var (cluster, redis) = configuration.ClusterConnection();
 
         builder.UseOrleans(orleans =>
         {
             orleans.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = silo.ClusterId;
-                o.ServiceId = silo.ServiceId;
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
             });
             orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedHost), silo.SiloPort, silo.GatewayPort,
                 listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);

@@ -1,13 +1,9 @@
 namespace OrleansRaw.Silo;
 
-/// <summary>Cluster identity and this silo's endpoints, bound from the <c>Orleans</c> section.</summary>
+/// <summary>This silo's endpoints, bound from the <c>Orleans</c> section (which also holds the cluster's identity, <see cref="Routing.ClusterConnectionOptions"/>).</summary>
 public sealed class SiloOptions
 {
     public const string SectionName = "Orleans";
-
-    public string ClusterId { get; set; } = "orleansraw-dev";
-
-    public string ServiceId { get; set; } = "orleansraw";
 
     public int SiloPort { get; set; } = 11111;
 

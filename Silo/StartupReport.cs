@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OrleansRaw.Grains.Replicas;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.Silo;
 
@@ -21,7 +21,7 @@ public sealed partial class StartupReport(
             LogMembership(logger, environment.EnvironmentName, m.ProbeTimeout, m.NumMissedProbesLimit, m.NumVotesForDeathDeclaration,
                 m.ProbeTimeout * m.NumMissedProbesLimit);
             var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-            LogStarted(logger, silo.ClusterId, silo.AdvertisedHost, silo.SiloPort, silo.GatewayPort,
+            LogStarted(logger, configuration.ClusterConnection().Cluster.ClusterId, silo.AdvertisedHost, silo.SiloPort, silo.GatewayPort,
                 string.Join(",", database.Value.Replicas.Select(r => r.Name)), Environment.ProcessId);
         });
         return Task.CompletedTask;

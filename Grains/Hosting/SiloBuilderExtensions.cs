@@ -14,21 +14,15 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddOrleansRawGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
-        services.AddOptions<ConsistencyOptions>().Bind(configuration.GetSection(ConsistencyOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
+        services.AddConsistencyOptions(configuration)
             // A grain that moves after its silo died must not meet a lease its old activation granted: every such lease
             // ends before membership can declare the silo dead, with room for the two machines' clocks to drift.
             .Validate<IOptions<ClusterMembershipOptions>>((o, membership) =>
                 o.ReaderLease * 2 <= membership.Value.ProbeTimeout * membership.Value.NumMissedProbesLimit,
-                "Consistency:ReaderLease must be at most half of Orleans:Membership ProbeTimeout × NumMissedProbesLimit")
-            .ValidateOnStart();
+                "Consistency:ReaderLease must be at most half of Orleans:Membership ProbeTimeout × NumMissedProbesLimit");
         services.AddOptions<ReplicaMonitorOptions>().Bind(configuration.GetSection(ReplicaMonitorOptions.SectionName))
             .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.SectionName))
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required")
-            .Validate(o => o.Replicas.All(r => r.Name.Length > 0 && r.ConnectionString.Length > 0), "each Database:Replicas entry needs Name and ConnectionString")
-            .ValidateOnStart();
+        services.AddDatabaseOptions(configuration);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));

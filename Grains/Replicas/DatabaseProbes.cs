@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OrleansRaw.Routing;
 
 namespace OrleansRaw.Grains.Replicas;
 

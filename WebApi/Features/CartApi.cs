@@ -2,7 +2,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -16,8 +16,8 @@ public static class CartApi
     public static IEndpointRouteBuilder MapCartApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/cart").WithTags("Cart").RequireAuthorization(AuthSetup.SignedInUser);
-        api.MapPost("/items", AddItem).WritesCallerData();
-        api.MapDelete("/items/{productId:long}", RemoveItem).WritesCallerData();
+        api.MapPost("/items", AddItem).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
+        api.MapDelete("/items/{productId:long}", RemoveItem).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
         api.MapGet("/", GetCart).ReadsCallerData();
         return routes;
     }

@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Data;
 
 namespace OrleansRaw.WebApi.Features;
 

@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -15,7 +15,7 @@ public static class PostsApi
     public static IEndpointRouteBuilder MapPostsApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api").WithTags("Posts");
-        api.MapPost("/posts", CreatePost).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData();
+        api.MapPost("/posts", CreatePost).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
         api.MapGet("/posts", GetMyPosts).RequireAuthorization(AuthSetup.SignedInUser).ReadsCallerData();
         api.MapGet("/users/{userId:long}/posts", GetUserPosts).ReadsUserData(OwnerFromRoute);
         // Whose post it is is known only after reading it: route as the caller's own read, which is safe either way.

@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -13,7 +13,7 @@ public static class ProfileApi
     public static IEndpointRouteBuilder MapProfileApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/profile").WithTags("Profile");
-        api.MapPut("/", UpdateProfile).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData();
+        api.MapPut("/", UpdateProfile).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
         api.MapGet("/{userId:long}", GetProfile).ReadsUserData(PostsApi.OwnerFromRoute);
         return routes;
     }

@@ -3,13 +3,10 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Consistency;
-using OrleansRaw.WebApi.Data;
+using OrleansRaw.ReadYourWrites;
 using OrleansRaw.WebApi.Features;
-using OrleansRaw.WebApi.Idempotency;
 using OrleansRaw.WebApi.Jobs;
 using OrleansRaw.Routing;
 using OrleansRaw.WebApi.Observability;
@@ -32,30 +29,18 @@ public static class ApiHosting
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Primary), "Database:Primary is required").ValidateOnStart();
-        services.AddOptions<ConsistencyApiOptions>().BindConfiguration(ConsistencyApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // The read-your-writes layer; its tokens are signed with the JWT secret unless Consistency:TokenSigningKey names one.
+        services.AddReadYourWrites(builder.Configuration, consistency =>
+        {
+            if (consistency.TokenSigningKey.Length == 0)
+            {
+                consistency.TokenSigningKey = builder.Configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.SigningKey)}"] ?? "";
+            }
+        });
+        services.AddSchemaMigrations(typeof(ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<PostStatsWorker>();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<DataSources>();
-        services.AddSingleton<CriticalReadBulkhead>();
-        services.AddHostedService<SchemaMigration>();
-        services.AddSingleton<ConsistencyTokens>();
-        services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
-            .ValidateOnStart();
-        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
-        services.AddSingleton<ReaderLeases>();
-        services.AddSingleton<ReplayProofs>();
-        services.AddSingleton<ReplicaPauses>();
-        services.AddSingleton<ReadRouter>();
-        services.AddSingleton<StrongReadLimiter>();
-        services.AddScoped<RoutedDatabase>();
-        services.AddIdempotencyKeys();
 
         services.AddOrleansRawAuth();
         services.AddProblemDetails();
@@ -84,7 +69,7 @@ public static class ApiHosting
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var policy = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "global";
-                context.HttpContext.RequestServices.GetRequiredService<ApiInstruments>().RequestRateLimited(policy);
+                context.HttpContext.RequestServices.GetRequiredService<ReadYourWritesMetrics>().RequestRateLimited(policy);
                 var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many writes",
@@ -92,7 +77,7 @@ public static class ApiHosting
             };
         });
 
-        if (ConsistencyApiOptions.IsDirect(builder.Configuration))
+        if (builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
         {
             // The baseline has no cluster at all: no client, no dashboard. What still holds a grain factory gets one
             // that fails any call, so a grain call the Direct switches missed is an error, not a hidden cost.
@@ -100,19 +85,7 @@ public static class ApiHosting
         }
         else if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
         {
-            var clusterId = builder.Configuration["Orleans:ClusterId"] ?? "orleansraw-dev";
-            var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "orleansraw";
-            var redis = builder.Configuration["Redis:ConnectionString"] ?? "127.0.0.1:56379";
-            builder.UseOrleansClient(client =>
-            {
-                client.Configure<ClusterOptions>(o =>
-                {
-                    o.ClusterId = clusterId;
-                    o.ServiceId = serviceId;
-                });
-                client.UseRedisClustering(redis);
-                client.AddDashboard();
-            });
+            builder.UseOrleansRawClient(client => client.AddDashboard());
         }
         else
         {
@@ -129,7 +102,7 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
-        app.UseIdempotencyKeys(MaxRequestBodyBytes);
+        app.UseReadYourWrites(MaxRequestBodyBytes);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

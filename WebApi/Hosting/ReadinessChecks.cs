@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using OrleansRaw.WebApi.Consistency;
-using OrleansRaw.WebApi.Data;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Hosting;
 
@@ -10,7 +9,7 @@ namespace OrleansRaw.WebApi.Hosting;
 /// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). In the
 /// <c>Consistency:Direct</c> baseline there is no cluster, so the primary alone.
 /// </summary>
-public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyApiOptions> consistency, ILogger<ReadinessChecks> logger) : IHealthCheck
+public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyOptions> consistency, ILogger<ReadinessChecks> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,8 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using OrleansRaw.WebApi.Consistency;
-using OrleansRaw.WebApi.Data;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Jobs;
 
@@ -15,7 +14,7 @@ namespace OrleansRaw.WebApi.Jobs;
 /// </summary>
 public sealed partial class PostStatsWorker(
     DataSources sources,
-    IServiceScopeFactory scopes,
+    ConsistentReads reads,
     IOptions<WorkerOptions> options,
     ILogger<PostStatsWorker> logger) : BackgroundService
 {
@@ -89,27 +88,21 @@ public sealed partial class PostStatsWorker(
 
     private async Task<Outcome> ProcessAsync(Job job, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
-        var router = scope.ServiceProvider.GetRequiredService<ReadRouter>();
-
-        // No reader: the worker is not the user. The position it claimed the job at is its proof of the write.
-        var request = new ReadRequest(ReaderId: null, OwnerId: job.UserId, MaxWait: options.Value.MaxReplicaWait);
-        if (options.Value.ReadAsOfClaim)
+        // The position the job was claimed at is the worker's proof of the write (without it: the naive read, for tests).
+        var claimedAt = options.Value.ReadAsOfClaim ? WalPosition.FromServer(job.ClaimedAt, job.ClaimedInWalFile).ToWrittenEnd() : (WalPosition?)null;
+        var (stats, source) = await reads.ReadAsOfAsync(claimedAt, job.UserId, async db =>
         {
-            request = request with { ClientPosition = WalPosition.FromServer(job.ClaimedAt, job.ClaimedInWalFile).ToWrittenEnd() };
-        }
-
-        db.Decision = await router.DecideAsync(request, cancellationToken);
-        var stats = await db.QuerySingleOrDefaultAsync<(long Count, bool SawSubject)>(
-            "SELECT count(*) AS Count, COALESCE(bool_or(id = @subject), false) AS SawSubject FROM posts WHERE user_id = @user",
-            new { user = job.UserId, subject = job.SubjectId }, cancellationToken);
+            var stats = await db.QuerySingleOrDefaultAsync<(long Count, bool SawSubject)>(
+                "SELECT count(*) AS Count, COALESCE(bool_or(id = @subject), false) AS SawSubject FROM posts WHERE user_id = @user",
+                new { user = job.UserId, subject = job.SubjectId }, cancellationToken);
+            return (stats, db.Context.ReadSource ?? "?");
+        }, options.Value.MaxReplicaWait, cancellationToken);
         if (!stats.SawSubject)
         {
-            LogStaleRead(logger, job.Id, job.SubjectId, db.ReadSource ?? "?");
+            LogStaleRead(logger, job.Id, job.SubjectId, source);
         }
 
-        return new Outcome(job.Id, job.UserId, stats.SawSubject, stats.Count, db.ReadSource ?? "?");
+        return new Outcome(job.Id, job.UserId, stats.SawSubject, stats.Count, source);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker batch failed, retrying: {Error}")]

@@ -5,7 +5,7 @@ using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Orleans.Dashboard;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 using OrleansRaw.Routing;
 
 namespace OrleansRaw.WebApi.Observability;
@@ -37,13 +37,13 @@ public static class ObservabilityHosting
         services.AddSingleton<ReplicaAlerts>();
         services.AddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<IReplicaSnapshotSubscriber>(sp => sp.GetRequiredService<ReplicaAlerts>());
-        services.AddSingleton<ApiInstruments>();
+        services.AddSingleton<IReadServedListener>(sp => sp.GetRequiredService<ReadShareWindow>());
+        services.AddSingleton<ApiMetrics>();
 
-        // The Consistency:Direct baseline has no replica monitor to follow, and reads the primary by design: no
-        // snapshot feed, no lag or primary-share alerts (the gauges stay empty).
-        if (!ConsistencyApiOptions.IsDirect(builder.Configuration))
+        // The Consistency:Direct baseline has no replica monitor to follow, and reads the primary by design: no lag
+        // or primary-share alerts (the gauges stay empty).
+        if (!builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
         {
-            services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
             services.AddHealthChecks()
                 .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
                 .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);
@@ -52,7 +52,8 @@ public static class ObservabilityHosting
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansraw-api"))
             .WithMetrics(metrics => metrics
-                .AddMeter(ApiInstruments.MeterName)
+                .AddMeter(ReadYourWritesMetrics.MeterName)
+                .AddMeter(ApiMetrics.MeterName)
                 .AddMeter(OrleansMeterName)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
@@ -75,10 +76,11 @@ public static class ObservabilityHosting
     public static WebApplication MapOrleansRawObservability(this WebApplication app)
     {
         // Created now, not at the first read, so the replica gauges are in the first scrape.
-        app.Services.GetRequiredService<ApiInstruments>();
+        app.Services.GetRequiredService<ReadYourWritesMetrics>();
+        app.Services.GetRequiredService<ApiMetrics>();
         var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
         Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
-        if (!ConsistencyApiOptions.IsDirect(app.Configuration))
+        if (!app.Services.GetRequiredService<IOptions<ConsistencyOptions>>().Value.Direct)
         {
             Expose(options.DashboardIn(app.Environment), () => app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription());
         }
@@ -104,7 +106,7 @@ public static class ObservabilityHosting
     // when another host stops. Each provider keeps to the per-host meters of its own host.
     private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
         instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
-        && (instrument.Meter.Name == ApiInstruments.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+        && (instrument.Meter.Name is ReadYourWritesMetrics.MeterName or ApiMetrics.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
             ? MetricStreamConfiguration.Drop
             : null;
 

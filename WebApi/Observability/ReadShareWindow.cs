@@ -4,7 +4,7 @@ namespace OrleansRaw.WebApi.Observability;
 /// How many of this API's reads ran on the primary over a sliding window, in one-second buckets: the figure the
 /// primary-read-share gauge and alert use. Recording a read costs one short lock.
 /// </summary>
-public sealed class ReadShareWindow
+public sealed class ReadShareWindow : IReadServedListener
 {
     private readonly TimeProvider _clock;
     private readonly long[] _second;
@@ -25,6 +25,8 @@ public sealed class ReadShareWindow
     }
 
     public TimeSpan Window { get; }
+
+    public void ReadServed(string source, string reason) => Record(source == ReadSources.Primary);
 
     /// <summary>Counts one read, on the primary or on a replica.</summary>
     public void Record(bool onPrimary)

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRaw.Tests.Infrastructure;
-using OrleansRaw.WebApi.Idempotency;
+using OrleansRaw.ReadYourWrites;
 using Xunit.Abstractions;
 
 namespace OrleansRaw.Tests.Api;

@@ -134,8 +134,8 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
     {
         var limited = await fixture.DeploymentAsync("strong-read-limit", new Dictionary<string, string?>
         {
-            ["RateLimiting:StrongReadsPerSecond"] = "5",
-            ["RateLimiting:StrongReadBurst"] = "10",
+            ["Consistency:StrongReadsPerSecond"] = "5",
+            ["Consistency:StrongReadBurst"] = "10",
         });
         using var greedy = await limited.CreateClient().SignInAsync(TestUsers.NewId());
         using var other = await limited.CreateClient().SignInAsync(TestUsers.NewId());

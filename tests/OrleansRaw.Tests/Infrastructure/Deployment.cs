@@ -52,8 +52,8 @@ public sealed class Deployment : IAsyncDisposable
             ["Orleans:UseHostedClient"] = "false",
             ["RateLimiting:WritesPerSecond"] = "10000",
             ["RateLimiting:WriteBurst"] = "10000",
-            ["RateLimiting:StrongReadsPerSecond"] = "10000",
-            ["RateLimiting:StrongReadBurst"] = "10000",
+            ["Consistency:StrongReadsPerSecond"] = "10000",
+            ["Consistency:StrongReadBurst"] = "10000",
             ["Redis:ConnectionString"] = services.Redis,
             // Only the worker tests run the background worker, so they know which worker took which job.
             ["Worker:Enabled"] = "false",

@@ -1,6 +1,6 @@
 using Dapper;
 using Npgsql;
-using OrleansRaw.WebApi.Data;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.Tests.Infrastructure;
 
@@ -29,7 +29,8 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
     {
         await TestServices.EnsureUpAsync();
         var db = new ReplicatedPostgres();
-        await SchemaMigrator.ApplyAsync(db.Primary);
+        await SchemaMigrator.ApplyLibraryAsync(db.Primary);
+        await SchemaMigrator.ApplyAsync(db.Primary, typeof(OrleansRaw.WebApi.Hosting.ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
         await db.SetLagAsync(TimeSpan.Zero);
         return db;
     }

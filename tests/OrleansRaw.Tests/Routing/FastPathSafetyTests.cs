@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 

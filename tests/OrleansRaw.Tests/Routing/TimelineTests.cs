@@ -6,7 +6,7 @@ using OrleansRaw.Grains.Replicas;
 using OrleansRaw.Routing;
 using OrleansRaw.Tests.Infrastructure;
 using OrleansRaw.WebApi.Auth;
-using OrleansRaw.WebApi.Consistency;
+using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.Tests.Routing;
 
@@ -147,7 +147,7 @@ public sealed class TimelineTests
     [Fact]
     public void ConsistencyTokens_CarryTheTimeline_AndAnOldTokenWithoutOneStillParses()
     {
-        var tokens = new ConsistencyTokens(Options.Create(new AuthOptions { SigningKey = Deployment.SigningKey }));
+        var tokens = new ConsistencyTokens(Options.Create(new ConsistencyOptions { TokenSigningKey = Deployment.SigningKey }));
         Assert.True(tokens.TryRead(tokens.Issue(Me, NewWrite), Me, out var read, out _));
         Assert.Equal(NewWrite, read);
 

@@ -1,0 +1,39 @@
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>
+/// How a minimal-API endpoint declares what it does with user data; routing and write tracking follow from the
+/// declaration, so no handler asks for a route or records a write itself, and none can forget to.
+/// </summary>
+public static class ConsistencyEndpoints
+{
+    /// <summary>The endpoint reads data owned by the user <paramref name="owner"/> returns (null: owned by no one user).</summary>
+    public static TBuilder ReadsUserData<TBuilder>(this TBuilder builder, Func<HttpContext, long?> owner)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.Reads(ReadDeclaration.UserData(owner));
+
+    /// <summary>The endpoint reads the data of the user whose id is the route value <paramref name="routeValue"/>.</summary>
+    public static TBuilder ReadsUserData<TBuilder>(this TBuilder builder, string routeValue)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.Reads(ReadDeclaration.UserDataFromRoute(routeValue));
+
+    /// <summary>The endpoint reads the caller's own data.</summary>
+    public static TBuilder ReadsCallerData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.Reads(ReadDeclaration.CallerData);
+
+    /// <summary>The endpoint reads data no single user owns (a global feed): eventual.</summary>
+    public static TBuilder ReadsSharedData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.Reads(ReadDeclaration.SharedData);
+
+    /// <summary>
+    /// The endpoint writes the caller's data on the primary; the write is recorded before the response leaves, and a
+    /// request with an <c>Idempotency-Key</c> is written at most once (recording wraps the key's handling, so a replay
+    /// is recorded like a write).
+    /// </summary>
+    public static TBuilder WritesCallerData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(WriteDeclaration.CallerData)
+            .AddEndpointFilter<TBuilder, WriteDeclarationFilter>()
+            .AddEndpointFilter<TBuilder, IdempotencyFilter>();
+
+    private static TBuilder Reads<TBuilder>(this TBuilder builder, ReadDeclaration declaration) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(declaration).AddEndpointFilter<TBuilder, ReadDeclarationFilter>();
+}

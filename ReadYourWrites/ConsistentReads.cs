@@ -1,0 +1,43 @@
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>
+/// Reads outside any request — a queued job, a consumer of another service's events — as of a write: never older
+/// than the position (or consistency token) the work carries, however far the replicas lag, and on a replica whenever
+/// one has replayed it. The read runs in a scope of its own and gets the same <see cref="RoutedDatabase"/> as a request.
+/// </summary>
+public sealed class ConsistentReads(IServiceScopeFactory scopes, ReadRouter router, ConsistencyTokens tokens)
+{
+    /// <summary>
+    /// Runs <paramref name="read"/> as of <paramref name="position"/> (null: no floor, as eventual as the replicas) on
+    /// data owned by <paramref name="ownerId"/>, waiting on a replica up to <paramref name="maxWait"/> (the configured
+    /// default when null; at most <see cref="ConsistencyOptions.MaxRequestedWait"/>) before reading the primary instead.
+    /// </summary>
+    public async Task<T> ReadAsOfAsync<T>(WalPosition? position, long? ownerId, Func<RoutedDatabase, Task<T>> read,
+        TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
+        // No reader: background work is not the user. The position it carries is its proof of the write.
+        var request = new ReadRequest(ReaderId: null, OwnerId: ownerId, ClientPosition: position, MaxWait: maxWait);
+        db.Context.Request = request;
+        db.Context.Decision = await router.DecideAsync(request, cancellationToken);
+        return await read(db);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> as of the write a consistency token issued to <paramref name="userId"/> stands for
+    /// (as a <see cref="RecordedWrite"/> hands it off); throws <see cref="ArgumentException"/> for a token that is
+    /// malformed, forged or another user's.
+    /// </summary>
+    public Task<T> ReadAsOfTokenAsync<T>(string token, long userId, Func<RoutedDatabase, Task<T>> read,
+        TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
+    {
+        if (!tokens.TryRead(token, userId, out var position, out var error))
+        {
+            throw new ArgumentException(error, nameof(token));
+        }
+
+        return ReadAsOfAsync(position, userId, read, maxWait, cancellationToken);
+    }
+}

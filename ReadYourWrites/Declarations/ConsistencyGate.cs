@@ -1,0 +1,143 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>
+/// What every declaration does around its endpoint, whichever way it was declared (a minimal-API convention or an MVC
+/// attribute). Before a read: verify any consistency token, admit a strong read, take the routing decision. After it:
+/// note where it ran and how far it reached, and answer with the consistency headers. After a write: record it in the
+/// user's grain and hand the client a token. A refusal comes back as a <see cref="ProblemDetails"/> to answer with.
+/// </summary>
+internal sealed class ConsistencyGate(
+    ReadRouter router,
+    ConsistencyTokens tokens,
+    StrongReadLimiter strongReads,
+    CallerIds callers,
+    WriteRecorder writes,
+    ReadYourWritesMetrics metrics,
+    Microsoft.Extensions.Options.IOptions<ConsistencyOptions> options)
+{
+    /// <summary>The <c>policy</c> tag of strong reads refused because the bulkhead was full.</summary>
+    public const string CriticalReadBulkheadPolicy = "critical-read-bulkhead";
+
+    public async Task<ProblemDetails?> BeginReadAsync(HttpContext http, long? owner)
+    {
+        var reader = callers.Of(http.User);
+        WalPosition? clientPosition = null;
+        if (http.Request.Headers.TryGetValue(ConsistencyHeaders.Token, out var tokenValues))
+        {
+            var position = WalPosition.Zero;
+            var error = "Send at most one consistency token.";
+            if (tokenValues.Count != 1 || !tokens.TryRead(tokenValues[0], reader, out position, out error))
+            {
+                return Problem(StatusCodes.Status400BadRequest, "Invalid consistency token", error);
+            }
+
+            clientPosition = position;
+        }
+
+        var critical = IsCritical(http.Request);
+        if (critical && reader is null)
+        {
+            // A strong read costs the primary; only a signed-in (and so rate-limitable, accountable) caller may ask for one.
+            return Problem(StatusCodes.Status401Unauthorized, "Authentication required",
+                "Strong reads (consistency=strong) need a signed-in user: send a bearer token.");
+        }
+
+        if (critical && !strongReads.TryAcquire(reader!.Value, out var retryAfter))
+        {
+            RetryAfter(http, retryAfter);
+            return Problem(StatusCodes.Status429TooManyRequests, "Too many strong reads",
+                "Too many strong reads: they always run on the primary. Read without consistency=strong, or retry later.");
+        }
+
+        var request = new ReadRequest(reader, owner, critical, clientPosition);
+        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
+        context.Request = request;
+        context.Decision = await router.DecideAsync(request, http.RequestAborted);
+        return null;
+    }
+
+    /// <summary>The answer to a read that failed with <paramref name="exception"/>, or null when it is not the gate's to answer.</summary>
+    public ProblemDetails? ReadFailed(HttpContext http, Exception exception)
+    {
+        if (exception is not CriticalReadsBusyException)
+        {
+            return null;
+        }
+
+        metrics.RequestRateLimited(CriticalReadBulkheadPolicy);
+        http.Response.Headers.RetryAfter = "1";
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Too many strong reads at once",
+            "Every primary connection reserved for strong reads is busy. Read without consistency=strong, or retry shortly.");
+    }
+
+    public async Task EndReadAsync(HttpContext http)
+    {
+        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
+        if (context.Request is not { } request || context.Decision is not { } decision)
+        {
+            return;
+        }
+
+        await router.NoteServedAsync(request.ReaderId, decision, context, request.IsOwnRead);
+        if (request.ReaderId is { } userId && !context.ServedAt.IsZero)
+        {
+            http.Response.Headers[ConsistencyHeaders.Token] = tokens.Issue(userId, WalPosition.Latest(context.ServedAt, request.ClientPosition ?? WalPosition.Zero));
+        }
+
+        http.Response.Headers[ConsistencyHeaders.ReadSource] = context.ReadSource
+            ?? (decision.Replica is { } replica ? ReadSources.Replica(replica) : ReadSources.Primary);
+        http.Response.Headers[ConsistencyHeaders.Reason] = context.ReadReason ?? decision.Reason;
+    }
+
+    /// <summary>
+    /// After a write endpoint returned: records what it wrote and hands the client a token; a problem (503) when a
+    /// committed write could not be recorded in time.
+    /// </summary>
+    public async Task<ProblemDetails?> EndWriteAsync(HttpContext http)
+    {
+        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
+        // The Direct baseline has no grains to record in.
+        if (options.Value.Direct || !context.Wrote || callers.Of(http.User) is not { } userId)
+        {
+            return null;
+        }
+
+        var position = await writes.RecordAsync(http, userId, context, null);
+        if (position is null)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Write recorded partially",
+                "Your change was saved, but the system could not yet remember it for your next reads. Please retry shortly.");
+        }
+
+        http.Response.Headers[ConsistencyHeaders.Token] = tokens.Issue(userId, position.Value);
+        return null;
+    }
+
+    /// <summary>
+    /// After a write endpoint threw: a write that may have committed is recorded all the same, on a deadline of its
+    /// own. A client that hung up gets the whole recording deadline; a database error a short one, so an unreachable
+    /// primary still answers 503 promptly (the write then most likely did not commit).
+    /// </summary>
+    public async Task WriteFailedAsync(HttpContext http, Exception exception)
+    {
+        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
+        if (!options.Value.Direct && context.Wrote && callers.Of(http.User) is { } userId)
+        {
+            var aborted = exception is OperationCanceledException || http.RequestAborted.IsCancellationRequested;
+            await writes.RecordAsync(http, userId, context, aborted ? null : WriteRecorder.FailedWriteDeadline);
+        }
+    }
+
+    private static bool IsCritical(HttpRequest request) =>
+        string.Equals(request.Query["consistency"], "strong", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(request.Headers[ConsistencyHeaders.ReadConsistency], "strong", StringComparison.OrdinalIgnoreCase);
+
+    private static void RetryAfter(HttpContext http, TimeSpan wait) =>
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+}

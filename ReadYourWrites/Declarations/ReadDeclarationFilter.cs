@@ -1,0 +1,28 @@
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>The minimal-API side of a <see cref="ReadDeclaration"/>: the gate around the endpoint's handler.</summary>
+internal sealed class ReadDeclarationFilter(ConsistencyGate gate, CallerIds callers) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var declaration = http.GetEndpoint()?.Metadata.GetMetadata<ReadDeclaration>() ?? ReadDeclaration.CallerData;
+        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
+        {
+            return TypedResults.Problem(refused);
+        }
+
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception ex) when (gate.ReadFailed(http, ex) is { } problem)
+        {
+            return TypedResults.Problem(problem);
+        }
+
+        await gate.EndReadAsync(http);
+        return result;
+    }
+}

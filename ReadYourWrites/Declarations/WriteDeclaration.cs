@@ -1,0 +1,11 @@
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>An endpoint's declaration that it writes the caller's data: its write is recorded before the response leaves.</summary>
+public sealed class WriteDeclaration
+{
+    private WriteDeclaration()
+    {
+    }
+
+    public static WriteDeclaration CallerData { get; } = new();
+}

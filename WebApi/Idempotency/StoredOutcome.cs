@@ -1,4 +1,0 @@
-namespace OrleansRaw.WebApi.Idempotency;
-
-/// <summary>The response a keyed write produced, as stored with the key: replayed byte for byte to a repeat.</summary>
-public sealed record StoredOutcome(int Status, string? ContentType, string? Location, byte[] Body);

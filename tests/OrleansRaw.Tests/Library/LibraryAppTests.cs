@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansRaw.ReadYourWrites;
+using OrleansRaw.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRaw.Tests.Library;
+
+/// <summary>
+/// An app that is not the demo, built only from the library's public surface on the shared test cluster: MVC
+/// attributes route and record like the endpoint conventions, and background work hands a write off with its token
+/// and reads as of it.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper output)
+{
+    private const int Rounds = 25;
+    private static readonly TimeSpan Lag = TimeSpan.FromMilliseconds(300);
+
+    [Fact]
+    public async Task MvcAttributes_OwnReadRightAfterAWrite_IsNeverStale_At300MsLag_WhereTheSharedRouteIs()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        await fixture.Db.SetLagAsync(Lag);
+        try
+        {
+            int ownStale = 0, sharedStale = 0, onReplicas = 0;
+            for (var i = 0; i < Rounds; i++)
+            {
+                var user = TestUsers.NewId();
+                using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/mvc/notes", new { text = $"mvc {i}" }));
+                Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+                Assert.True(posted.Headers.Contains("X-Consistency-Token"), "a recorded write answers with a consistency token");
+                var note = (await posted.Content.ReadFromJsonAsync<LibraryNotesController.Note>())!;
+
+                using var shared = await http.SendAsync(As(user, HttpMethod.Get, $"/mvc/notes/of/{user}"));
+                sharedStale += (await shared.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!.Any(n => n.Id == note.Id) ? 0 : 1;
+
+                using var own = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes"));
+                own.EnsureSuccessStatusCode();
+                ownStale += (await own.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!.Any(n => n.Id == note.Id) ? 0 : 1;
+                onReplicas += own.Headers.GetValues("X-Read-Source").Single().StartsWith("replica:", StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            output.WriteLine($"at {Lag.TotalMilliseconds} ms: own reads {ownStale}/{Rounds} stale ({onReplicas} on replicas), shared route {sharedStale}/{Rounds} stale");
+            Assert.True(sharedStale > 0, "the lag was not real: the shared route saw every note");
+            Assert.Equal(0, ownStale);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        }
+    }
+
+    [Fact]
+    public async Task HandedOffWrite_ReadInTheBackgroundAsOfItsToken_IsNeverStale_WhereAReadWithoutItIs()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var reads = app.Services.GetRequiredService<ConsistentReads>();
+        await fixture.Db.SetLagAsync(Lag);
+        try
+        {
+            int asOfStale = 0, naiveStale = 0;
+            for (var i = 0; i < Rounds; i++)
+            {
+                var user = TestUsers.NewId();
+                using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/minimal/notes", new { text = $"minimal {i}" }));
+                Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+                var id = await posted.Content.ReadFromJsonAsync<long>();
+                Assert.True(app.HandOffs.TryRemove(user, out var write), "the hand-off hook heard of the write before its response");
+
+                // A job elsewhere gets (user, token) and reads; the naive one reads as no one in particular.
+                naiveStale += await reads.ReadAsOfAsync(null, user, db => SeesAsync(db, id)) ? 0 : 1;
+                asOfStale += await reads.ReadAsOfTokenAsync(write.Token, user, db => SeesAsync(db, id)) ? 0 : 1;
+            }
+
+            output.WriteLine($"at {Lag.TotalMilliseconds} ms: as of the token {asOfStale}/{Rounds} stale, without it {naiveStale}/{Rounds}");
+            Assert.True(naiveStale > 0, "the lag was not real: every read without the token saw the note");
+            Assert.Equal(0, asOfStale);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        }
+
+        await Assert.ThrowsAsync<ArgumentException>(() => reads.ReadAsOfTokenAsync("forged.token", 1, db => SeesAsync(db, 0)));
+    }
+
+    private static async Task<bool> SeesAsync(RoutedDatabase db, long noteId) =>
+        (await db.QueryAsync<long>("SELECT id FROM library_notes WHERE id = @noteId", new { noteId }, CancellationToken.None)).Count == 1;
+
+    private static HttpRequestMessage As(long user, HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("X-User-Id", user.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return request;
+    }
+
+    private async Task<LibraryApp> StartAppAsync()
+    {
+        await using (var connection = await fixture.Db.Primary.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS library_notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, text text NOT NULL)");
+        }
+
+        await fixture.Db.WaitForReplicasToCatchUpAsync();
+        var app = await LibraryApp.StartAsync(fixture.Default);
+        await app.WaitForReplicaReadsAsync();
+        return app;
+    }
+
+    /// <summary>The app: AddReadYourWrites, one controller, one minimal endpoint, a hand-off handler; callers named by a header.</summary>
+    private sealed class LibraryApp : IAsyncDisposable, IWriteRecordedHandler
+    {
+        private WebApplication _app = null!;
+
+        public ConcurrentDictionary<long, RecordedWrite> HandOffs { get; } = new();
+
+        public HttpClient Client => _app.GetTestClient();
+
+        public IServiceProvider Services => _app.Services;
+
+        public Task OnRecordedAsync(RecordedWrite write, CancellationToken cancellationToken)
+        {
+            HandOffs[write.UserId] = write;
+            return Task.CompletedTask;
+        }
+
+        public static async Task<LibraryApp> StartAsync(Deployment deployment)
+        {
+            var handler = new LibraryApp();
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(deployment.Settings)
+            {
+                ["Consistency:TokenSigningKey"] = Deployment.SigningKey,
+            });
+            builder.Services.AddSingleton<IGrainFactory>(deployment.Cluster.Client);
+            builder.Services.AddReadYourWrites(builder.Configuration);
+            builder.Services.AddSingleton<IWriteRecordedHandler>(handler);
+            builder.Services.AddControllers().AddApplicationPart(typeof(LibraryNotesController).Assembly);
+
+            var app = builder.Build();
+            app.Use((http, next) =>
+            {
+                if (long.TryParse(http.Request.Headers["X-User-Id"], out var id))
+                {
+                    http.User = LibraryNotesController.Caller(id);
+                }
+
+                return next(http);
+            });
+            app.UseReadYourWrites();
+            app.MapControllers();
+            app.MapPost("/minimal/notes", async (LibraryNotesController.NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct) =>
+                TypedResults.Created("/minimal/notes", (await db.WriteAsync<long>("INSERT INTO library_notes (user_id, text) VALUES (@userId, @text) RETURNING id",
+                    new { userId = callers.Of(http.User), text = note.Text }, ct)).Single())).WritesCallerData();
+            await app.StartAsync();
+            handler._app = app;
+            return handler;
+        }
+
+        // Until the app has its first replica snapshot, every read goes to the primary (safe, but it proves nothing).
+        public async Task WaitForReplicaReadsAsync()
+        {
+            using var http = Client;
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
+            {
+                using var read = await http.SendAsync(As(1, HttpMethod.Get, "/mvc/notes/of/1"));
+                if (read.IsSuccessStatusCode && read.Headers.GetValues("X-Read-Source").Single().StartsWith("replica:", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+
+            throw new TimeoutException("the library app never read from a replica");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
+using OrleansRaw.ReadYourWrites;
+
+namespace OrleansRaw.Tests.Library;
+
+/// <summary>An MVC controller of an app that uses only the library: the attributes instead of the endpoint conventions.</summary>
+[ApiController]
+[Route("mvc/notes")]
+public sealed class LibraryNotesController(RoutedDatabase db, CallerIds callers) : ControllerBase
+{
+    public sealed record Note(long Id, long UserId, string Text);
+
+    public sealed record NewNote(string Text);
+
+    [HttpPost]
+    [WritesCallerData]
+    public async Task<ActionResult<Note>> Add(NewNote note, CancellationToken cancellationToken)
+    {
+        var userId = callers.Of(User) ?? throw new InvalidOperationException("signed-in callers only");
+        var saved = (await db.WriteAsync<Note>("INSERT INTO library_notes (user_id, text) VALUES (@userId, @text) RETURNING id AS Id, user_id AS UserId, text AS Text",
+            new { userId, text = note.Text }, cancellationToken)).Single();
+        return Created($"/mvc/notes/{saved.Id}", saved);
+    }
+
+    [HttpGet]
+    [ReadsCallerData]
+    public async Task<List<Note>> Mine(CancellationToken cancellationToken) =>
+        await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
+            new { userId = callers.Of(User) }, cancellationToken);
+
+    /// <summary>The same rows declared as no one user's data: the naive route, for comparison.</summary>
+    [HttpGet("of/{userId:long}")]
+    [ReadsSharedData]
+    public async Task<List<Note>> Of(long userId, CancellationToken cancellationToken) =>
+        await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
+            new { userId }, cancellationToken);
+
+    internal static ClaimsPrincipal Caller(long userId) => new(new ClaimsIdentity([new Claim("sub", userId.ToString(System.Globalization.CultureInfo.InvariantCulture))], "test"));
+}
