@@ -76,19 +76,13 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
 
     private Dictionary<string, string> CommonSettings(Strategy strategy)
     {
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(env.Settings)
         {
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["Orleans:ClusterId"] = ClusterId,
             ["Orleans:ServiceId"] = BenchEnvironment.ServiceId,
-            ["Redis:ConnectionString"] = env.Redis,
-            ["Database:Primary"] = env.PrimaryConnection,
-            ["Database:Replicas:0:Name"] = "replica-1",
-            ["Database:Replicas:0:ConnectionString"] = env.NodeConnection(env.Replica1Port),
-            ["Database:Replicas:1:Name"] = "replica-2",
-            ["Database:Replicas:1:ConnectionString"] = env.NodeConnection(env.Replica2Port),
             ["Auth:EnableDevTokens"] = "true",
             // The background worker reads posts on its own schedule; off, so every read measured is a user's.
             ["Worker:Enabled"] = "false",

@@ -5,11 +5,11 @@ namespace OrleansRaw.Bench.Harness;
 /// <summary>The benchmark's primary and two replicas: lag through <c>scripts/services lag</c>, positions and facts through SQL.</summary>
 public sealed class Replicas(BenchEnvironment env) : IAsyncDisposable
 {
-    private readonly NpgsqlDataSource _primary = NpgsqlDataSource.Create(env.NodeConnection(env.PrimaryPort, "postgres"));
+    private readonly NpgsqlDataSource _primary = NpgsqlDataSource.Create(BenchEnvironment.NodeConnection(env.Topology.Primary, "postgres"));
     private readonly NpgsqlDataSource[] _replicas =
     [
-        NpgsqlDataSource.Create(env.NodeConnection(env.Replica1Port, "postgres")),
-        NpgsqlDataSource.Create(env.NodeConnection(env.Replica2Port, "postgres")),
+        NpgsqlDataSource.Create(BenchEnvironment.NodeConnection(env.Topology.Replica1, "postgres")),
+        NpgsqlDataSource.Create(BenchEnvironment.NodeConnection(env.Topology.Replica2, "postgres")),
     ];
 
     private TimeSpan _current = TimeSpan.MinValue;

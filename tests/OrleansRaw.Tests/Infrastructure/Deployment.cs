@@ -38,13 +38,8 @@ public sealed class Deployment : IAsyncDisposable
     public static Dictionary<string, string?> BaseSettings(IDictionary<string, string?>? overrides = null, ServiceSet? services = null)
     {
         services ??= TestServices.Default;
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(services.Settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
         {
-            ["Database:Primary"] = services.PrimaryAnyNode,
-            ["Database:Replicas:0:Name"] = "replica-1",
-            ["Database:Replicas:0:ConnectionString"] = services.Replica1,
-            ["Database:Replicas:1:Name"] = "replica-2",
-            ["Database:Replicas:1:ConnectionString"] = services.Replica2,
             ["Consistency:Mode"] = "Lsn",
             ["ReplicaMonitor:PollInterval"] = "00:00:00.050",
             ["Auth:SigningKey"] = SigningKey,
@@ -54,7 +49,6 @@ public sealed class Deployment : IAsyncDisposable
             ["RateLimiting:WriteBurst"] = "10000",
             ["Consistency:StrongReadsPerSecond"] = "10000",
             ["Consistency:StrongReadBurst"] = "10000",
-            ["Redis:ConnectionString"] = services.Redis,
             // Only the worker tests run the background worker, so they know which worker took which job.
             ["Worker:Enabled"] = "false",
         };

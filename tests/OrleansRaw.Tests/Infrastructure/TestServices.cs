@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansRaw.Bench.Harness;
 
 namespace OrleansRaw.Tests.Infrastructure;
 
@@ -8,34 +9,32 @@ namespace OrleansRaw.Tests.Infrastructure;
 /// </summary>
 public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Port, int redisPort, string dataDirectory)
 {
+    /// <summary>On every connection string the tests and the systems they start use.</summary>
+    public const string ConnectionOptions = "Maximum Pool Size=60;Timeout=5;Command Timeout=30";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _up;
 
-    public int PrimaryPort => primaryPort;
-    public int Replica1Port => replica1Port;
-    public int Replica2Port => replica2Port;
-    public int RedisPort => redisPort;
+    public DevTopology Topology { get; } = DevTopology.OnLoopback(primaryPort, replica1Port, replica2Port, redisPort);
 
-    public string Redis => $"127.0.0.1:{RedisPort}";
-    public string Primary => Connection(PrimaryPort);
-    public string Replica1 => Connection(Replica1Port);
-    public string Replica2 => Connection(Replica2Port);
+    public int PrimaryPort => Topology.Primary.Port;
+    public int Replica1Port => Topology.Replica1.Port;
+    public int Replica2Port => Topology.Replica2.Port;
+    public int RedisPort => Topology.Redis.Port;
+
+    public string Redis => Topology.RedisConnection;
+    public string Primary => DevTopology.NodeConnection(Topology.Primary, ConnectionOptions);
+    public string Replica1 => DevTopology.NodeConnection(Topology.Replica1, ConnectionOptions);
+    public string Replica2 => DevTopology.NodeConnection(Topology.Replica2, ConnectionOptions);
 
     /// <summary>The primary as the system is configured to find it: whichever node is not a standby (failover).</summary>
-    public string PrimaryAnyNode =>
-        $"Host=127.0.0.1:{PrimaryPort},127.0.0.1:{Replica1Port},127.0.0.1:{Replica2Port};Target Session Attributes=primary;Host Recheck Seconds=1;"
-        + "Username=postgres;Database=orleansraw;Maximum Pool Size=60;Timeout=5;Command Timeout=30";
+    public string PrimaryAnyNode => Topology.PrimaryConnection(ConnectionOptions);
 
-    public static string Connection(int port) =>
-        $"Host=127.0.0.1;Port={port};Username=postgres;Database=orleansraw;Maximum Pool Size=60;Timeout=5;Command Timeout=30";
+    /// <summary>The silos' and the API's database and Redis settings for these services.</summary>
+    public IReadOnlyDictionary<string, string> Settings => Topology.Settings(ConnectionOptions);
 
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>(Topology.ServicesEnvironment(dataDirectory))
     {
-        ["PG_PRIMARY_PORT"] = PrimaryPort.ToString(),
-        ["PG_REPLICA1_PORT"] = Replica1Port.ToString(),
-        ["PG_REPLICA2_PORT"] = Replica2Port.ToString(),
-        ["REDIS_PORT"] = RedisPort.ToString(),
-        ["ORLEANSRAW_DATA"] = dataDirectory,
         ["ORLEANSRAW_FAST"] = "1",
     };
 
@@ -92,12 +91,14 @@ public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Po
     }
 }
 
-/// <summary>The test run's shared service set: ports from the environment that <c>./test</c> sets, else 27432–27434 and 27379.</summary>
+/// <summary>The test run's shared service set: ports from the environment that <c>./test</c> sets, else those of <see cref="DevTopology.Tests"/>.</summary>
 public static class TestServices
 {
+    private static readonly DevTopology Topology = DevTopology.FromEnvironment(DevTopology.Tests);
+
     public static ServiceSet Default { get; } = new(
-        Port("PG_PRIMARY_PORT", 27432), Port("PG_REPLICA1_PORT", 27433), Port("PG_REPLICA2_PORT", 27434), Port("REDIS_PORT", 27379),
-        Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", "test-27432"));
+        Topology.Primary.Port, Topology.Replica1.Port, Topology.Replica2.Port, Topology.Redis.Port,
+        Environment.GetEnvironmentVariable("ORLEANSRAW_DATA") ?? Path.Combine(RepoPaths.Root, ".data", $"test-{Topology.Primary.Port}"));
 
     public static string Redis => Default.Redis;
     public static string Primary => Default.Primary;
@@ -105,7 +106,4 @@ public static class TestServices
     public static string Replica2 => Default.Replica2;
 
     public static Task EnsureUpAsync() => Default.EnsureUpAsync();
-
-    private static int Port(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), out var port) ? port : fallback;
 }
