@@ -29,12 +29,18 @@ public sealed class LibraryNotesController(RoutedDatabase db, CallerIds callers)
         await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
             new { userId = callers.Of(User) }, cancellationToken);
 
-    /// <summary>The same rows declared as no one user's data: the naive route, for comparison.</summary>
+    /// <summary>A user's rows, read by anyone: eventual unless the reader is that user.</summary>
     [HttpGet("of/{userId:long}")]
-    [ReadsSharedData]
+    [ReadsUserData("userId")]
     public async Task<List<Note>> Of(long userId, CancellationToken cancellationToken) =>
         await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
             new { userId }, cancellationToken);
+
+    /// <summary>Everyone's rows (a feed): read-your-writes for the signed-in reader, since the reader's rows are among them.</summary>
+    [HttpGet("all")]
+    [ReadsSharedData]
+    public async Task<List<Note>> All(CancellationToken cancellationToken) =>
+        await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes ORDER BY id DESC LIMIT 200", null, cancellationToken);
 
     internal static ClaimsPrincipal Caller(long userId) => new(new ClaimsIdentity([new Claim("sub", userId.ToString(System.Globalization.CultureInfo.InvariantCulture))], "test"));
 }
