@@ -30,7 +30,7 @@ public static class RoutingReasons
     /// <summary>No healthy replica: the primary.</summary>
     public const string ReplicasUnavailable = "replicas-unavailable";
 
-    /// <summary>Baseline mode that sends every read to the primary (the brief's wrong approach #2).</summary>
+    /// <summary>Baseline mode that sends every read to the primary (the always-primary baseline, which wastes the replicas).</summary>
     public const string AlwaysPrimary = "always-primary";
 
     /// <summary>The replica had not replayed the reader's floor by the end of its check (and its bounded wait): the primary.</summary>

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
-/// Signed, URL-safe tokens that carry a user's write position to wherever the user reads next (the brief's cookie
-/// variant, made tamper-proof): <c>base64url("v2|userId|timeline|lsn") . base64url(HMAC-SHA256)</c>. A <c>v1</c> token
+/// Signed, URL-safe tokens that carry a user's write position to wherever the user reads next (a cookie-style
+/// position carried by the client, made tamper-proof): <c>base64url("v2|userId|timeline|lsn") . base64url(HMAC-SHA256)</c>. A <c>v1</c> token
 /// (<c>v1|userId|lsn</c>, issued before positions carried their timeline) is still accepted, with timeline 0: it
 /// matches no timeline, so its read goes to the primary, and the response carries a <c>v2</c> token.
 /// </summary>

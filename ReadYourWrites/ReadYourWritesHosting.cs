@@ -51,7 +51,9 @@ public static class ReadYourWritesHosting
         services.AddScoped<RoutedDatabase>();
 
         // Hosted services start in the order they were added: this library's schema comes before any app's.
-        services.AddHostedService(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(), SchemaMigrator.ApplyLibraryAsync));
+        // Added as plain IHostedService registrations: AddHostedService keeps one per implementation type, and the app's
+        // own migrations come as a second SchemaMigration.
+        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(), SchemaMigrator.ApplyLibraryAsync));
         services.AddHostedService<ExpiredKeyCleanup>();
         if (!configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
         {
@@ -67,7 +69,7 @@ public static class ReadYourWritesHosting
     /// <paramref name="assembly"/> under <paramref name="resourcePrefix"/>, once each, in name order.
     /// </summary>
     public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix) =>
-        services.AddHostedService(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(),
+        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(),
             (primary, cancellationToken) => SchemaMigrator.ApplyAsync(primary, assembly, resourcePrefix, cancellationToken: cancellationToken)));
 
     /// <summary>

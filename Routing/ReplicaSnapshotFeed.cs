@@ -44,13 +44,15 @@ public sealed partial class ReplicaSnapshotFeed(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var monitor = grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
+        IReplicaMonitorGrain? monitor = null;
         DateTimeOffset? failingSince = null;
         var reported = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                // Taken inside the loop: until the host's Orleans client has connected, not even a reference can be made.
+                monitor ??= grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
                 Publish(await monitor.WaitForSnapshotAsync(_latest.Snapshot.Version, LongPoll).WaitAsync(stoppingToken));
                 if (reported)
                 {

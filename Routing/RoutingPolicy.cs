@@ -104,7 +104,7 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
             return RoutingDecision.Primary(RoutingReasons.OwnWriteWindow);
         }
 
-        // Past the window the brief's Strategy 1 trusts any replica: no position check, which is its weakness.
+        // Past the window session stickiness trusts any replica: no position check, which is its weakness.
         return Unchecked(PickAny(healthy), RoutingReasons.OwnWriteWindowPassed);
     }
 

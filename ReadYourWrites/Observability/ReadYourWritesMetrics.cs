@@ -111,18 +111,3 @@ public sealed class ReadYourWritesMetrics
             ? snapshot.Replicas.Select(r => new Measurement<double>(value(r), new KeyValuePair<string, object?>(Tags.Replica, r.Name)))
             : [];
 }
-
-/// <summary>Hears of every read as it is served (the app's own figures, such as a primary read share).</summary>
-public interface IReadServedListener
-{
-    /// <summary>A read ran on <paramref name="source"/> (<c>primary</c> or <c>replica:NAME</c>) for <paramref name="reason"/>.</summary>
-    void ReadServed(string source, string reason);
-}
-
-/// <summary>The values of <c>X-Read-Source</c>.</summary>
-public static class ReadSources
-{
-    public const string Primary = "primary";
-
-    public static string Replica(string name) => "replica:" + name;
-}

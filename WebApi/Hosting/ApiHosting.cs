@@ -29,6 +29,23 @@ public static class ApiHosting
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
+        // The Orleans client first: hosted services start in the order they were added, and the layer's snapshot
+        // feed starts polling the monitor at once.
+        if (builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
+        {
+            // The baseline has no cluster at all: no client, no dashboard. What still holds a grain factory gets one
+            // that fails any call, so a grain call the Direct switches missed is an error, not a hidden cost.
+            services.AddSingleton(NoClusterGrainFactory.Create());
+        }
+        else if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
+        {
+            builder.UseOrleansRawClient(client => client.AddDashboard());
+        }
+        else
+        {
+            services.AddDashboardForSuppliedClient(builder.Configuration);
+        }
+
         // The read-your-writes layer; its tokens are signed with the JWT secret unless Consistency:TokenSigningKey names one.
         services.AddReadYourWrites(builder.Configuration, consistency =>
         {
@@ -76,21 +93,6 @@ public static class ApiHosting
                     $"Slow down: at most {context.HttpContext.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.WritesPerSecond} writes per second per user.");
             };
         });
-
-        if (builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
-        {
-            // The baseline has no cluster at all: no client, no dashboard. What still holds a grain factory gets one
-            // that fails any call, so a grain call the Direct switches missed is an error, not a hidden cost.
-            services.AddSingleton(NoClusterGrainFactory.Create());
-        }
-        else if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
-        {
-            builder.UseOrleansRawClient(client => client.AddDashboard());
-        }
-        else
-        {
-            services.AddDashboardForSuppliedClient(builder.Configuration);
-        }
 
         builder.AddOrleansRawObservability();
 

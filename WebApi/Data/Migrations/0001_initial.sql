@@ -1,4 +1,4 @@
--- Users' profiles, posts and shopping carts: the brief's three services.
+-- Users' profiles, posts and shopping carts: the demo's three services.
 CREATE TABLE users (
     id          bigint PRIMARY KEY,
     name        text        NOT NULL,

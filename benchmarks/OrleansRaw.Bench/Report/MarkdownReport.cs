@@ -192,7 +192,7 @@ public static class MarkdownReport
             return;
         }
 
-        md.AppendLine("## Targets (issue 12)");
+        md.AppendLine("## Targets");
         md.AppendLine();
         md.AppendLine(($"For `{CostComparison.Routed.Label}` (the default configuration), from this run's figures: the read-right-after-a-write probe "
             + "(strong read = `?consistency=strong`, always the primary, measured alongside), the cells of the lag tables, and the "

@@ -62,7 +62,7 @@ public sealed class BenchResults
     /// <summary>Computed from <see cref="Capacity"/> at the end of the run (kept here so the JSON has them too).</summary>
     public IReadOnlyList<CapacityRatio> CapacityRatios { get; set; } = [];
 
-    /// <summary>Issue 12's targets against this run's figures, computed at the end of the run.</summary>
+    /// <summary>The cost targets (throughput, CPU and primary load against Direct, own-read latency) against this run's figures, computed at the end of the run.</summary>
     public IReadOnlyList<TargetCheck> Targets { get; set; } = [];
 
     /// <summary>WAL the primary wrote per second during the cells (pgpool's delay threshold is in bytes).</summary>

@@ -6,11 +6,11 @@ namespace OrleansRaw.Bench.Results;
 /// <summary>A strategy's capacity figures on the mixed workload as ratios to <see cref="Strategy.Direct"/> (medians of the repetitions).</summary>
 public sealed record CapacityRatio(string Strategy, double Throughput, double CpuPerOp, double PrimaryCpuPerOp);
 
-/// <summary>One of issue 12's targets: what it asks, what this run measured, and whether that is within it (null: not measured).</summary>
+/// <summary>One cost target: what it asks, what this run measured, and whether that is within it (null: not measured).</summary>
 public sealed record TargetCheck(string Target, string Measured, bool? Met);
 
 /// <summary>
-/// The routing layer's cost set against the Direct baseline and against issue 12's targets, from a run's figures. The
+/// The routing layer's cost set against the Direct baseline and against its targets, from a run's figures. The
 /// figures are reported, never asserted: a run on a shared machine says how far off a target is, not that code is wrong.
 /// </summary>
 public static class CostComparison

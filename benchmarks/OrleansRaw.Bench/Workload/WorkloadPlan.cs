@@ -79,7 +79,7 @@ public sealed class WorkloadPlan
 /// <param name="StartSpread">Users start at a random offset within this, so the cell does not open with a burst.</param>
 public sealed record WorkloadSettings(int Users, IReadOnlyList<TimeSpan> ThinkTimes, int Seed, TimeSpan StartSpread)
 {
-    /// <summary>The think times: at once, 100 ms, 1 s, 3 s and 10 s after the write.</summary>
+    /// <summary>The think times between a write and the read that follows it: at once, 100 ms, 1 s, 3 s and 10 s after the write.</summary>
     public static readonly IReadOnlyList<TimeSpan> FullThinkTimes =
         [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10)];
 

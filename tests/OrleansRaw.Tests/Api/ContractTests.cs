@@ -8,7 +8,7 @@ namespace OrleansRaw.Tests.Api;
 [Collection(SystemCollection.Name)]
 public sealed class ContractTests(SystemFixture fixture)
 {
-    // Every endpoint of the contract (issue 4), by path and method.
+    // Every endpoint of the public contract, by path and method.
     private static readonly Dictionary<string, string[]> ContractEndpoints = new()
     {
         ["/api/auth/dev-token"] = ["post"],

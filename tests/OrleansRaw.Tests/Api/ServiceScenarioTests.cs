@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Api;
 
 /// <summary>
-/// The brief's three services through HTTP: own reads right after a write are never stale under real replica lag,
+/// The three services (posts, profiles, carts) through HTTP: own reads right after a write are never stale under real replica lag,
 /// own reads use replicas once they have caught up, other users' data comes from replicas, critical reads from the primary.
 /// </summary>
 [Collection(SystemCollection.Name)]

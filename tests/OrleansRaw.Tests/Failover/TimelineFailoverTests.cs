@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Failover;
 
 /// <summary>
-/// The crash-failover drill of issue 13 item 3, on a PostgreSQL + Redis set of its own (ports 27632–27634, 27679), a
+/// The crash-failover drill, on a PostgreSQL + Redis set of its own (ports 27632–27634, 27679), a
 /// real silo process and the API as its client. Replica-1 stops receiving WAL (its link to the primary is cut, as a
 /// partition or a slow link would), users keep writing, so replica-2 holds commits replica-1 never got; then the
 /// primary crashes (<c>pg_ctl stop -m immediate</c>), replica-1 is promoted (timeline 2, from its own, earlier end

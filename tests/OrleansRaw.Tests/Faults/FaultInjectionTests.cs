@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Faults;
 
 /// <summary>
-/// The brief's failure modes, injected into a running system (real silo processes, real PostgreSQL and Redis of
-/// their own) while users write and read their own data: no stale own read, no acknowledged write lost, and no
+/// Failures of a replicated deployment, injected into a running system (real silo processes, real PostgreSQL and
+/// Redis of their own) while users write and read their own data: no stale own read, no acknowledged write lost, and no
 /// error but a 503 that says when to retry.
 /// </summary>
 [Collection(SystemCollection.Name)]

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace OrleansRaw.Tests.Infrastructure;
 
 /// <summary>
-/// The brief's scenario at scale: many users each write and at once read their own data back through the API.
+/// Read-your-writes at scale: many users each write and at once read their own data back through the API.
 /// A read that does not show the write just made is stale.
 /// </summary>
 public static class OwnReadWorkload

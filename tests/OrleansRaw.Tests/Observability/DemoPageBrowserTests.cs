@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace OrleansRaw.Tests.Observability;
 
 /// <summary>
-/// The brief's story in a real browser: Debian's headless Chromium drives the page served at <c>/</c> over loopback
+/// The post-then-see-it story in a real browser: Debian's headless Chromium drives the page served at <c>/</c> over loopback
 /// HTTP while both replicas lag 500 ms; the new post is on "My posts" from the very first read.
 /// </summary>
 [Collection(SystemCollection.Name)]

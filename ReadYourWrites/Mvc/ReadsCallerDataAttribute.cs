@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.Mvc.Filters;
+
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>The controller action reads the caller's own data (MVC's <c>.ReadsCallerData()</c>).</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
+public sealed class ReadsCallerDataAttribute : Attribute, IFilterFactory
+{
+    public bool IsReusable => true;
+
+    public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
+        ActivatorUtilities.CreateInstance<ReadDeclarationActionFilter>(serviceProvider, ReadDeclaration.CallerData);
+}

@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.Mvc.Filters;
+
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>The controller action reads data no single user owns (MVC's <c>.ReadsSharedData()</c>).</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
+public sealed class ReadsSharedDataAttribute : Attribute, IFilterFactory
+{
+    public bool IsReusable => true;
+
+    public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
+        ActivatorUtilities.CreateInstance<ReadDeclarationActionFilter>(serviceProvider, ReadDeclaration.SharedData);
+}

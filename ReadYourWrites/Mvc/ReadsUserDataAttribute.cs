@@ -1,0 +1,15 @@
+using Microsoft.AspNetCore.Mvc.Filters;
+
+namespace OrleansRaw.ReadYourWrites;
+
+/// <summary>The controller action reads the data of the user whose id is the route value <see cref="RouteValue"/> (MVC's <c>.ReadsUserData(...)</c>).</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
+public sealed class ReadsUserDataAttribute(string routeValue) : Attribute, IFilterFactory
+{
+    public string RouteValue { get; } = routeValue;
+
+    public bool IsReusable => true;
+
+    public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
+        ActivatorUtilities.CreateInstance<ReadDeclarationActionFilter>(serviceProvider, ReadDeclaration.UserDataFromRoute(RouteValue));
+}
