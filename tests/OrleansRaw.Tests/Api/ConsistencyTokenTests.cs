@@ -52,16 +52,12 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         Assert.Equal(post.Content, one.Body.Content);
     }
 
+    // Every kind of forgery is refused by the tokens themselves (TokenForgeryTests, no cluster needed); these show that
+    // a refusal, of a token or of the header itself, reaches the client as a 400 on every reading endpoint.
     [Theory]
     [InlineData("payload-changed")]
-    [InlineData("payload-of-another-user")]
     [InlineData("signature-changed")]
-    [InlineData("signature-truncated")]
-    [InlineData("signature-missing")]
     [InlineData("not-base64")]
-    [InlineData("no-dot")]
-    [InlineData("three-parts")]
-    [InlineData("dot-only")]
     [InlineData("too-long")]
     [InlineData("two-tokens")]
     [InlineData("another-users-token")]
@@ -75,14 +71,8 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         string[] sent = kind switch
         {
             "payload-changed" => [Join(Encoding.UTF8.GetBytes($"{parts[0]}|{parts[1]}|FFFFFFFF/0"), signature)],
-            "payload-of-another-user" => [Join(Encoding.UTF8.GetBytes($"{parts[0]}|{TestUsers.NewId()}|{parts[2]}"), signature)],
             "signature-changed" => [Join(payload, [.. signature.Select((b, i) => i == 0 ? (byte)(b ^ 1) : b)])],
-            "signature-truncated" => [Join(payload, signature[..16])],
-            "signature-missing" => [Base64Url.EncodeToString(payload) + "."],
             "not-base64" => ["!!!!.????"],
-            "no-dot" => [Base64Url.EncodeToString(payload)],
-            "three-parts" => [token + ".x"],
-            "dot-only" => ["."],
             "too-long" => [token + new string('A', 300)],
             "two-tokens" => [token!, token!],
             "another-users-token" => [(await other.CreatePostAsync("theirs")).Token!],

@@ -76,21 +76,28 @@ public sealed class AppProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        await StopAsync(_process);
+        _process.Dispose();
+    }
+
+    /// <summary>SIGTERM to the process by its PID, then 15 s to exit before SIGKILL.</summary>
+    public static async Task StopAsync(Process process)
+    {
+        if (process.HasExited)
         {
-            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
-            await term!.WaitForExitAsync();
-            try
-            {
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
-            }
-            catch (TimeoutException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
+            return;
         }
 
-        _process.Dispose();
+        using var term = Process.Start("kill", ["-TERM", process.Id.ToString()]);
+        await term!.WaitForExitAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+        }
     }
 
     private void OnLine(string? line)
