@@ -9,7 +9,7 @@ using StackExchange.Redis;
 
 namespace OrleansRaw.Silo;
 
-/// <summary>Turns a generic host into an OrleansRaw silo: Redis clustering and grain storage, loopback endpoints, our grains.</summary>
+/// <summary>Turns a generic host into an OrleansRaw silo: Redis clustering and grain storage, loopback endpoints, our grains, a metrics endpoint.</summary>
 public static partial class SiloHosting
 {
     public static IHostApplicationBuilder AddOrleansRawSilo(this IHostApplicationBuilder builder)
@@ -37,6 +37,7 @@ public static partial class SiloHosting
             }
         });
 
+        builder.AddSiloMetrics();
         builder.Services.AddHostedService<StartupReport>();
         return builder;
     }

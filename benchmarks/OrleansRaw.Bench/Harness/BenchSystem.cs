@@ -36,6 +36,7 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
             {
                 ["Orleans:SiloPort"] = (env.SiloBasePort + i - 1).ToString(),
                 ["Orleans:GatewayPort"] = (env.GatewayBasePort + i - 1).ToString(),
+                ["Observability:SiloMetricsPort"] = (env.SiloMetricsBasePort + i - 1).ToString(),
             };
             var silo = await StartWithRetryAsync($"silo-{i}", Binary("Silo", "Silo.dll"), [], settings,
                 p => p.WaitForLogAsync("Silo ready", TimeSpan.FromSeconds(90), cancellationToken), cancellationToken);

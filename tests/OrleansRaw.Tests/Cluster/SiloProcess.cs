@@ -12,15 +12,19 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int metricsPort)
     {
         _process = process;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        MetricsPort = metricsPort;
     }
 
     public int SiloPort { get; }
     public int GatewayPort { get; }
+
+    /// <summary>The loopback port of the silo's Prometheus endpoint, <c>/metrics</c>.</summary>
+    public int MetricsPort { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
@@ -33,6 +37,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var directory = SiloDirectory();
         var siloPort = FreePort();
         var gatewayPort = FreePort();
+        var metricsPort = FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Silo.dll")])
         {
             WorkingDirectory = directory,
@@ -46,9 +51,10 @@ public sealed class SiloProcess : IAsyncDisposable
 
         start.Environment["Orleans__SiloPort"] = siloPort.ToString();
         start.Environment["Orleans__GatewayPort"] = gatewayPort.ToString();
+        start.Environment["Observability__SiloMetricsPort"] = metricsPort.ToString();
         start.Environment["DOTNET_ENVIRONMENT"] = environment;
 
-        var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort);
+        var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort, metricsPort);
         silo._process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
         silo._process.BeginOutputReadLine();
