@@ -3,20 +3,13 @@ using Microsoft.Extensions.Logging;
 
 namespace OrleansRaw.Routing;
 
-/// <summary>Something that wants each new replica snapshot as it arrives (the API's alerts).</summary>
-public interface IReplicaSnapshotSubscriber
-{
-    void OnSnapshot(ReplicaSnapshot snapshot);
-}
-
 /// <summary>
 /// This process's copy of the replica monitor's snapshot — on each silo and each API server — kept fresh by one
-/// long-poll to the monitor, so that routing decisions, gauges and health checks read it locally instead of calling the
+/// long-poll to the monitor, so that routing decisions and gauges read it locally instead of calling the
 /// single monitor activation. Nothing waits for it: a decision uses whatever snapshot is current.
 /// </summary>
 public sealed partial class ReplicaSnapshotFeed(
     IGrainFactory grains,
-    IEnumerable<IReplicaSnapshotSubscriber> subscribers,
     TimeProvider clock,
     ILogger<ReplicaSnapshotFeed> logger) : BackgroundService
 {
@@ -26,7 +19,6 @@ public sealed partial class ReplicaSnapshotFeed(
     /// <summary>A copy older than this is not <see cref="Fresh"/>: the monitor or the cluster is unreachable.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(15);
 
-    private readonly IReplicaSnapshotSubscriber[] _subscribers = [.. subscribers];
     private volatile Received _latest = new(ReplicaSnapshot.Empty, DateTimeOffset.MinValue);
 
     /// <summary>The latest snapshot this process has (empty before the first).</summary>
@@ -90,10 +82,6 @@ public sealed partial class ReplicaSnapshotFeed(
         var current = _latest.Snapshot;
         var newer = snapshot.Epoch != current.Epoch || snapshot.Version > current.Version;
         _latest = new Received(newer ? snapshot : current, clock.GetUtcNow());
-        foreach (var subscriber in _subscribers)
-        {
-            subscriber.OnSnapshot(_latest.Snapshot);
-        }
     }
 
     private sealed record Received(ReplicaSnapshot Snapshot, DateTimeOffset At);

@@ -119,7 +119,6 @@ public static class ApiHosting
         app.MapProfileApi();
         app.MapCartApi();
         app.MapReplicasApi();
-        app.MapReadStatsApi();
         app.MapDevReplicaLagApi();
         app.MapOrleansRawObservability();
         return app;

@@ -11,8 +11,9 @@ using OrleansRaw.Routing;
 namespace OrleansRaw.WebApi.Observability;
 
 /// <summary>
-/// Metrics, alerts and the Orleans dashboard, wired once: OpenTelemetry with a Prometheus scrape endpoint at
-/// <c>/metrics</c> (our meter, Orleans', Npgsql's, ASP.NET Core's), the alert health checks, and <c>/dashboard</c>.
+/// Metrics and the Orleans dashboard, wired once: OpenTelemetry with a Prometheus scrape endpoint at <c>/metrics</c>
+/// (the layer's meter, Orleans', Npgsql's, ASP.NET Core's) and <c>/dashboard</c>. Alerts are Prometheus rules on
+/// these series, not evaluated here.
 /// </summary>
 public static class ObservabilityHosting
 {
@@ -28,32 +29,13 @@ public static class ObservabilityHosting
     public static WebApplicationBuilder AddOrleansRawObservability(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ObservabilityOptions>().BindConfiguration(ObservabilityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthorizationOptions>().Configure<IOptions<ObservabilityOptions>>((authorization, observability) =>
             authorization.AddPolicy(OperatorPolicy, policy => policy.RequireAuthenticatedUser().RequireClaim("role", observability.Value.OperatorRole)));
-        services.AddSingleton(sp => new ReadShareWindow(
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AlertOptions>>().Value.PrimaryReadShareWindow));
-        services.AddSingleton<ReplicaAlerts>();
-        services.AddSingleton<ReplicaSnapshotFeed>();
-        services.AddSingleton<IReplicaSnapshotSubscriber>(sp => sp.GetRequiredService<ReplicaAlerts>());
-        services.AddSingleton<IReadServedListener>(sp => sp.GetRequiredService<ReadShareWindow>());
-        services.AddSingleton<ApiMetrics>();
-
-        // The Consistency:Direct baseline has no replica monitor to follow, and reads the primary by design: no lag
-        // or primary-share alerts (the gauges stay empty).
-        if (!builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
-        {
-            services.AddHealthChecks()
-                .AddCheck<ReplicaLagHealthCheck>(ReplicaLagHealthCheck.Name, tags: ["ready"])
-                .AddCheck<PrimaryReadShareHealthCheck>(PrimaryReadShareHealthCheck.Name, tags: ["ready"]);
-        }
-
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansraw-api"))
             .WithMetrics(metrics => metrics
                 .AddMeter(ReadYourWritesMetrics.MeterName)
-                .AddMeter(ApiMetrics.MeterName)
                 .AddMeter(OrleansMeterName)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
@@ -77,7 +59,6 @@ public static class ObservabilityHosting
     {
         // Created now, not at the first read, so the replica gauges are in the first scrape.
         app.Services.GetRequiredService<ReadYourWritesMetrics>();
-        app.Services.GetRequiredService<ApiMetrics>();
         var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
         Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
         if (!app.Services.GetRequiredService<IOptions<ConsistencyOptions>>().Value.Direct)
@@ -106,7 +87,7 @@ public static class ObservabilityHosting
     // when another host stops. Each provider keeps to the per-host meters of its own host.
     private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
         instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
-        && (instrument.Meter.Name is ReadYourWritesMetrics.MeterName or ApiMetrics.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+        && (instrument.Meter.Name == ReadYourWritesMetrics.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
             ? MetricStreamConfiguration.Drop
             : null;
 

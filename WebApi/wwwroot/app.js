@@ -244,21 +244,25 @@ async function setDevLag(event, name, form) {
   }
 }
 
+// The panel reads the same counter Prometheus does (orleansraw_reads_total at /metrics), summed by where reads ran.
 async function pollShare() {
   try {
-    const { data } = await api("GET", "api/reads/share");
-    const total = data.primaryReads + data.replicaReads;
-    const primaryPct = total === 0 ? 0 : Math.round(data.primaryShare * 1000) / 10;
-    $("share-primary").style.width = (total === 0 ? 0 : primaryPct) + "%";
+    const response = await fetch("metrics");
+    if (!response.ok) throw new Error(String(response.status));
+    const counts = { primary: 0, replicas: 0 };
+    for (const [, labels, value] of (await response.text()).matchAll(/^orleansraw_reads_total\{([^}]*)\}\s+(\S+)/gm)) {
+      counts[/source="primary"/.test(labels) ? "primary" : "replicas"] += Number(value);
+    }
+    const total = counts.primary + counts.replicas;
+    const primaryPct = total === 0 ? 0 : Math.round((counts.primary / total) * 1000) / 10;
+    $("share-primary").style.width = primaryPct + "%";
     $("share-replicas").style.width = (total === 0 ? 0 : 100 - primaryPct) + "%";
-    $("share-primary-text").textContent = `${reads(data.primaryReads)} · ${primaryPct}%`;
-    $("share-replica-text").textContent = `${reads(data.replicaReads)} · ${total === 0 ? 0 : Math.round((100 - primaryPct) * 10) / 10}%`;
-    const limit = Math.round(data.maxPrimaryShare * 100);
-    $("share-note").textContent = `All of this server's reads over the last ${data.windowSeconds} s. ` +
-      (data.alert ? `Alert: the primary's share is over ${limit}%.` : `Alert above ${limit}% on the primary.`);
-    $("share-note").className = data.alert ? "hint error" : "hint";
+    $("share-primary-text").textContent = `${reads(counts.primary)} · ${primaryPct}%`;
+    $("share-replica-text").textContent = `${reads(counts.replicas)} · ${total === 0 ? 0 : Math.round((100 - primaryPct) * 10) / 10}%`;
+    $("share-note").textContent = "All of this server's reads since it started (orleansraw_reads_total at /metrics). " +
+      "Prometheus alerts when the primary serves more than 15% of reads for a minute.";
   } catch {
-    $("share-note").textContent = "Read statistics unavailable.";
+    $("share-note").textContent = "Read statistics unavailable: this server does not serve /metrics to the page.";
   }
 }
 

@@ -5,7 +5,7 @@ using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Observability;
 
-/// <summary>The operator's and developer's doors of the API: the Orleans dashboard, the read-share figure, the lag control.</summary>
+/// <summary>The operator's and developer's doors of the API: the Orleans dashboard and the lag control.</summary>
 [Collection(SystemCollection.Name)]
 public sealed class DevToolsAndDashboardTests(SystemFixture fixture)
 {
@@ -28,16 +28,6 @@ public sealed class DevToolsAndDashboardTests(SystemFixture fixture)
         }
 
         Assert.Equal(2, hosts);
-    }
-
-    [Fact]
-    public async Task ReadShare_ReportsTheWindowAndTheLimit()
-    {
-        using var http = fixture.Default.Api.CreateClient();
-        var share = await http.GetFromJsonAsync<JsonElement>("/api/reads/share");
-        Assert.Equal(60, share.GetProperty("windowSeconds").GetDouble());
-        Assert.Equal(0.15, share.GetProperty("maxPrimaryShare").GetDouble());
-        Assert.InRange(share.GetProperty("primaryShare").GetDouble(), 0, 1);
     }
 
     [Theory]
