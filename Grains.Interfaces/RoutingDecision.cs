@@ -2,7 +2,7 @@ namespace OrleansRaw;
 
 /// <summary>Where one read runs, and why.</summary>
 /// <param name="Replica">The replica's name, or null for the primary.</param>
-/// <param name="RequiredLsn">The position the replica must have replayed; the reader checks it before reading.</param>
+/// <param name="RequiredLsn">The position the replica must have replayed; the reader checks it before reading. On a primary read for <see cref="RoutingReasons.ReplicasBehind"/>, the position no replica was expected to replay in time (for the record: the primary has it).</param>
 /// <param name="MaxWait">How long the check may wait, on the replica, for that position to be replayed before the read goes to the primary.</param>
 /// <param name="Reason">One of <see cref="RoutingReasons"/>.</param>
 /// <param name="Timeline">The timeline the replica follows (the cluster's current one); what it serves is a position on it. 0 for the primary, whose reads report their own.</param>

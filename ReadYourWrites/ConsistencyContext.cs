@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
@@ -37,11 +39,15 @@ public sealed class ConsistencyContext
     /// <summary>The request's <c>Idempotency-Key</c>, when the write declaration found one.</summary>
     internal IdempotentRequest? Idempotency { get; set; }
 
+    /// <summary>The span that shows this read's routing in the request's trace (<see cref="RoutingSpan"/>); null when no tracer listens.</summary>
+    internal Activity? Routing { get; set; }
+
     internal void Served(string source, string reason, WalPosition at, string? replica)
     {
         ReadSource = source;
         ReadReason = reason;
         ServedAt = at;
         ServedBy = replica;
+        RoutingSpan.Served(Routing, source);
     }
 }

@@ -20,8 +20,10 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ReadRouter rout
         var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
         // No reader: background work is not the user. The position it carries is its proof of the write.
         var request = new ReadRequest(ReaderId: null, OwnerId: ownerId, ClientPosition: position, MaxWait: maxWait);
-        db.Context.Request = request;
-        db.Context.Decision = await router.DecideAsync(request, cancellationToken);
+        // The routing span is current for the read, so the read's database commands show under it.
+        using var routing = RoutingSpan.Start();
+        db.Context.Routing = routing;
+        await router.DecideAsync(db.Context, request, cancellationToken);
         return await read(db);
     }
 

@@ -89,7 +89,8 @@ public static class ReadYourWritesHosting
 
     /// <summary>
     /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>
-    /// section names (the same settings the silos read); <paramref name="configure"/> adds to it.
+    /// section names (the same settings the silos read), propagating trace context through grain calls;
+    /// <paramref name="configure"/> adds to it.
     /// </summary>
     public static IHostApplicationBuilder UseOrleansRawClient(this IHostApplicationBuilder builder, Action<IClientBuilder>? configure = null)
     {
@@ -102,6 +103,9 @@ public static class ReadYourWritesHosting
                 o.ServiceId = cluster.ServiceId;
             });
             client.UseRedisClustering(redis.ConnectionString);
+            // Grain calls carry the caller's trace context, so a read's lease call shows in its trace on both sides.
+            // Orleans creates no span while no tracer listens.
+            client.AddActivityPropagation();
             configure?.Invoke(client);
         });
         return builder;

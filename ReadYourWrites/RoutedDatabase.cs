@@ -62,7 +62,7 @@ public sealed partial class RoutedDatabase(
 
                 // A near miss: the decision trusted a replay position the replica no longer showed at read time.
                 LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
-                metrics.ReadFellBack(RoutingReasons.GuardFallback, name);
+                FellBack(RoutingReasons.GuardFallback, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -71,7 +71,7 @@ public sealed partial class RoutedDatabase(
                 // and no more reads there for a moment.
                 pauses.Pause(name);
                 LogReplicaFailed(logger, name, ex.Message);
-                metrics.ReadFellBack(RoutingReasons.ReplicasUnavailable, name);
+                FellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
             }
         }
@@ -103,14 +103,14 @@ public sealed partial class RoutedDatabase(
                 }
 
                 LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
-                metrics.ReadFellBack(RoutingReasons.GuardFallback, name);
+                FellBack(RoutingReasons.GuardFallback, name);
                 return await OpenPrimaryAsync(RoutingReasons.GuardFallback, cancellationToken);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 pauses.Pause(name);
                 LogReplicaFailed(logger, name, ex.Message);
-                metrics.ReadFellBack(RoutingReasons.ReplicasUnavailable, name);
+                FellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await OpenPrimaryAsync(RoutingReasons.ReplicasUnavailable, cancellationToken);
             }
         }
@@ -142,7 +142,7 @@ public sealed partial class RoutedDatabase(
                 cancellationToken: cancellationToken));
             if (waits)
             {
-                metrics.ReplicaWaited(clock.GetElapsedTime(started), replayed);
+                Waited(clock.GetElapsedTime(started), replayed);
             }
 
             if (replayed)
@@ -369,7 +369,7 @@ public sealed partial class RoutedDatabase(
         var replayed = !guarded || await results.ReadSingleAsync<bool>();
         if (waits)
         {
-            metrics.ReplicaWaited(clock.GetElapsedTime(started), replayed);
+            Waited(clock.GetElapsedTime(started), replayed);
         }
 
         if (!replayed)
@@ -399,6 +399,20 @@ public sealed partial class RoutedDatabase(
     {
         context.Served(source, reason, at, replica);
         metrics.ReadServed(source, reason);
+    }
+
+    // A read the decision sent to a replica goes to the primary instead: counted, and marked on the routing span.
+    private void FellBack(string reason, string replica)
+    {
+        metrics.ReadFellBack(reason, replica);
+        RoutingSpan.FellBack(context.Routing, reason, replica);
+    }
+
+    // From sending the check that may wait to its answer: how long the replica waited for the position, plus a round trip.
+    private void Waited(TimeSpan waited, bool replayed)
+    {
+        metrics.ReplicaWaited(waited, replayed);
+        RoutingSpan.Waited(context.Routing, waited);
     }
 
     private RoutingDecision RequireDecision() => context.Decision ?? throw new InvalidOperationException(

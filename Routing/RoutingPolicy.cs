@@ -140,7 +140,8 @@ public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = n
         var best = predicted.Min(c => c.Eta);
         if (best > budget)
         {
-            return RoutingDecision.Primary(RoutingReasons.ReplicasBehind);
+            // The primary, at once; the position goes along for the record (what no replica could reach in time).
+            return RoutingDecision.Primary(RoutingReasons.ReplicasBehind) with { RequiredLsn = required.Lsn };
         }
 
         var equals = predicted.Where(c => c.Eta == best).ToList();

@@ -30,6 +30,8 @@ public static partial class SiloHosting
             orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.AddOrleansRawGrains(configuration);
+            // Grain calls continue the caller's trace (the API's request); no span is created while no tracer listens.
+            orleans.AddActivityPropagation();
             // Reports this silo's grain and runtime statistics to the dashboard the API serves at /dashboard.
             if (silo.Dashboard)
             {
@@ -39,6 +41,7 @@ public static partial class SiloHosting
 
         builder.AddSiloMetrics();
         builder.Services.AddHostedService<StartupReport>();
+        builder.AddOrleansRawSiloTracing();
         return builder;
     }
 

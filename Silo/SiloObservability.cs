@@ -25,6 +25,7 @@ public static class SiloObservability
 
         builder.Services.AddSingleton<SiloMetrics>();
         builder.Services.AddOpenTelemetry()
+            // The silo's resource, for its metrics and, when they are on, its traces (SiloTracing).
             .ConfigureResource(resource => resource.AddService("orleansraw-silo"))
             .WithMetrics(metrics => metrics
                 .AddMeter(OrleansMeterName, RuntimeMeterName, SiloMetrics.MeterName)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 
@@ -21,7 +22,22 @@ internal sealed class ConsistencyGate(
     /// <summary>The <c>policy</c> tag of strong reads refused because the bulkhead was full.</summary>
     public const string CriticalReadBulkheadPolicy = "critical-read-bulkhead";
 
+    /// <summary>
+    /// Starts the read's routing span (null when no tracer listens). The caller keeps it current around the whole read,
+    /// so the decision's grain call and the handler's database commands show under it, and disposes it at the end.
+    /// </summary>
+    public Activity? StartRouting(HttpContext http) =>
+        http.RequestServices.GetRequiredService<ConsistencyContext>().Routing = RoutingSpan.Start();
+
     public async Task<ProblemDetails?> BeginReadAsync(HttpContext http, long? owner)
+    {
+        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
+        var refused = await AdmitAndDecideAsync(http, context, owner);
+        RoutingSpan.Refused(context.Routing, refused?.Status);
+        return refused;
+    }
+
+    private async Task<ProblemDetails?> AdmitAndDecideAsync(HttpContext http, ConsistencyContext context, long? owner)
     {
         var reader = callers.Of(http.User);
         WalPosition? clientPosition = null;
@@ -52,10 +68,7 @@ internal sealed class ConsistencyGate(
                 "Too many strong reads: they always run on the primary. Read without consistency=strong, or retry later.");
         }
 
-        var request = new ReadRequest(reader, owner, critical, clientPosition);
-        var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
-        context.Request = request;
-        context.Decision = await router.DecideAsync(request, http.RequestAborted);
+        await router.DecideAsync(context, new ReadRequest(reader, owner, critical, clientPosition), http.RequestAborted);
         return null;
     }
 

@@ -8,6 +8,7 @@ internal sealed class ReadDeclarationActionFilter(ConsistencyGate gate, CallerId
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
         var http = context.HttpContext;
+        using var routing = gate.StartRouting(http);
         if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
         {
             context.Result = refused.ToActionResult();

@@ -17,6 +17,14 @@ public sealed partial class ReadRouter(
     TimeProvider clock,
     ILogger<ReadRouter> logger)
 {
+    /// <summary>Takes the decision for <paramref name="request"/> into the request's <paramref name="context"/>, and shows it on its routing span.</summary>
+    internal async Task DecideAsync(ConsistencyContext context, ReadRequest request, CancellationToken cancellationToken)
+    {
+        context.Request = request;
+        context.Decision = await DecideAsync(request, cancellationToken);
+        RoutingSpan.Decided(context.Routing, context.Decision, options.Value.Direct ? DirectMode : policy.Options.Mode.ToString());
+    }
+
     public async Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken)
     {
         if (options.Value.Direct)
@@ -41,6 +49,9 @@ public sealed partial class ReadRouter(
         instruments.DecisionTaken(decision, request.IsOwnRead, clock.GetElapsedTime(started));
         return decision;
     }
+
+    // The mode a routing span names for the Consistency:Direct baseline, which routes nothing.
+    private const string DirectMode = "Direct";
 
     /// <summary>Notes where a read ran and how far the data it served reached, for the reader's later reads and everyone's replica choice.</summary>
     public async Task NoteServedAsync(long? readerId, RoutingDecision decision, ConsistencyContext db, bool ownData)

@@ -42,6 +42,7 @@ public static class ObservabilityHosting
                 // A scrape every few seconds at most: no need to cache one response for other scrapers.
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddView(KeepToThisHost(provider.GetRequiredService<IMeterFactory>())));
+        builder.AddOrleansRawTracing();
         return builder;
     }
 

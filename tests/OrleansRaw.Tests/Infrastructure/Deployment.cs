@@ -71,7 +71,9 @@ public sealed class Deployment : IAsyncDisposable
         {
             silo.AddOrleansRawGrains(configuration);
             silo.AddDashboard(); // as the Silo host does, so the API's /dashboard has silos reporting to it
+            silo.AddActivityPropagation(); // as the Silo host does, so grain calls continue the API's traces
         });
+        builder.ConfigureClient(client => client.AddActivityPropagation()); // as the library's hosted client does
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var deployment = new Deployment(cluster, settings);

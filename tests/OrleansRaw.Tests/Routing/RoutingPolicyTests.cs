@@ -167,6 +167,8 @@ public sealed class RoutingPolicyTests
         var decision = Decide(Policy(maxWaitMs: 100), new ReadRequest(Me, Me), laggy, MyWrite);
         Assert.True(decision.UsePrimary);
         Assert.Equal(RoutingReasons.ReplicasBehind, decision.Reason);
+        Assert.Equal(Written, decision.RequiredLsn); // what no replica could reach in time, for the routing span
+        Assert.Equal(TimeSpan.Zero, decision.MaxWait);
 
         // The same write, 260 ms later: 90 ms to go, within the budget; the wait is capped by the budget.
         var later = Decide(Policy(maxWaitMs: 100), new ReadRequest(Me, Me), laggy, MyWrite, now: Now.AddMilliseconds(260));
