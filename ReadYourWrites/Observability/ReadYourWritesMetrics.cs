@@ -31,7 +31,7 @@ public sealed class ReadYourWritesMetrics
         /// <summary>The rate-limiting policy that refused a request.</summary>
         public const string Policy = "policy";
 
-        /// <summary>What happened to a reader lease: <c>granted</c>, <c>revoked</c>, <c>shared</c>, or <c>write-in-copy</c> (a write recorded in this server's copy, no grain call).</summary>
+        /// <summary>What happened to a reader lease: <c>granted</c>, <c>revoked</c>, <c>shared</c>, <c>write-in-copy</c> (a write recorded in this server's copy, no grain call), or <c>write-in-grain</c> (a write recorded by a grain call, which returns a fresh lease).</summary>
         public const string Event = "event";
     }
 
@@ -62,7 +62,7 @@ public sealed class ReadYourWritesMetrics
         _keyedWrites = meter.CreateCounter<long>("orleansraw.idempotency.requests", "{request}",
             "Writes sent with an Idempotency-Key that reached the database, by outcome: stored (written), replayed, other-request (422), unfinished (409).");
         _leases = meter.CreateCounter<long>("orleansraw.reader_leases", "{event}",
-            "Reader leases of this API server: granted (a grain call for a user's state), revoked (by another server's write), shared (another server serves the user too: every read then asks the grain), write-in-copy (a write recorded with no grain call).");
+            "Reader leases of this API server: granted (a grain call for a user's state), revoked (by another server's write), shared (another server serves the user too: every read then asks the grain), write-in-copy (a write recorded with no grain call), write-in-grain (a write recorded by a grain call, returning a fresh lease).");
         _decisionDuration = meter.CreateHistogram("orleansraw.routing.decision.duration", "s",
             "Time to obtain a read's routing decision from the grains.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _replicaWait = meter.CreateHistogram("orleansraw.routing.replica_wait.duration", "s",

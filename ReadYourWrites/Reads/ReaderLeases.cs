@@ -77,6 +77,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
         var sent = _clock.GetTimestamp();
         var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value, held?.Report ?? LeaseReport.None);
+        _instruments.LeaseEvent("write-in-grain");
         if (lease is not null)
         {
             Install(userId, Copy.From(lease, sent, _clock));
