@@ -38,9 +38,26 @@ ensure_debian_packages() {
     return 1
   fi
   debian_log "installing ${missing[*]} from Debian's packages"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || { debian_log "error: apt-get update failed"; return 1; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-      || { debian_log "error: apt-get install ${missing[*]} failed"; return 1; }
+  # The packages' own services are not started: the scripts start what they need, on loopback ports of their own,
+  # and a package's default (Prometheus and its node exporter on every interface, say) would take those ports.
+  local policy=/usr/sbin/policy-rc.d own_policy=0 status=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
   fi
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+    if ! apt-get update -qq >/dev/null 2>&1; then
+      debian_log "error: apt-get update failed"; status=1
+    elif ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+      debian_log "error: apt-get install ${missing[*]} failed"; status=1
+    fi
+  fi
+  ((own_policy)) && rm -f "$policy"
+  # Nor do they start at the next boot, where systemd runs: the same ports again.
+  if ((status == 0)) && [[ -d /run/systemd/system ]]; then
+    local unit
+    for unit in prometheus prometheus-node-exporter; do
+      systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+    done
+  fi
+  return "$status"
 }
