@@ -69,12 +69,7 @@ public sealed class ReadYourWritesMetrics
             "Time a replica read that was allowed to wait for the reader's position took, wait and read together, by whether the position was replayed in time.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
-        meter.CreateObservableGauge("orleansraw.replica.lag.time", () => Replicas(snapshots, r => r.LagMs), "ms",
-            "How long ago the primary was where the replica has replayed to.");
-        meter.CreateObservableGauge("orleansraw.replica.lag.wal", () => Replicas(snapshots, r => (double)r.LagBytes), "By",
-            "WAL bytes the replica has yet to replay.");
-        meter.CreateObservableGauge("orleansraw.replica.healthy", () => Replicas(snapshots, r => r.Healthy ? 1 : 0), "1",
-            "1 while the monitor considers the replica healthy (reachable, in recovery, lag within its limit), else 0.");
+        ReplicaGauges.AddTo(meter, snapshots);
     }
 
     /// <summary>A read ran on <paramref name="source"/> for <paramref name="reason"/>.</summary>
@@ -105,9 +100,4 @@ public sealed class ReadYourWritesMetrics
     public void KeyedWrite(string outcome) => _keyedWrites.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, outcome));
 
     public void RequestRateLimited(string policy) => _rateLimited.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
-
-    private static IEnumerable<Measurement<double>> Replicas(ReplicaSnapshotFeed snapshots, Func<ReplicaStatus, double> value) =>
-        snapshots.Fresh is { } snapshot
-            ? snapshot.Replicas.Select(r => new Measurement<double>(value(r), new KeyValuePair<string, object?>(Tags.Replica, r.Name)))
-            : [];
 }
