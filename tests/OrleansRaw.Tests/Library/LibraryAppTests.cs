@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -102,6 +103,43 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
         await Assert.ThrowsAsync<ArgumentException>(() => reads.ReadAsOfTokenAsync("forged.token", 1, db => SeesAsync(db, 0)));
     }
 
+    [Fact]
+    public async Task OpenApiDocument_OfAnAppOfItsOwn_DocumentsTheContract_OnMvcActionsAndMinimalEndpoints()
+    {
+        await using var app = await StartAppAsync();
+        using var document = JsonDocument.Parse(await app.Client.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+
+        var read = paths.GetProperty("/mvc/notes").GetProperty("get");
+        Assert.Subset(ParameterRefs(read), new HashSet<string> { "X-Consistency-Token", "X-Read-Consistency", "consistency" });
+        Assert.Subset(HeaderNames(read.GetProperty("responses").GetProperty("200")), new HashSet<string> { "X-Read-Source", "X-Consistency-Reason", "X-Consistency-Token" });
+        Assert.Contains("Retry-After", HeaderNames(read.GetProperty("responses").GetProperty("429")));
+
+        // An MVC action ignores Idempotency-Key, so its document does not offer one; the minimal endpoint's does.
+        var mvcWrite = paths.GetProperty("/mvc/notes").GetProperty("post");
+        Assert.Empty(ParameterRefs(mvcWrite));
+        Assert.Contains("X-Consistency-Token", HeaderNames(mvcWrite.GetProperty("responses").EnumerateObject().Single(r => r.Name.StartsWith('2')).Value));
+        Assert.Contains("Retry-After", HeaderNames(mvcWrite.GetProperty("responses").GetProperty("503")));
+        var minimalWrite = paths.GetProperty("/minimal/notes").GetProperty("post");
+        Assert.Equal(["Idempotency-Key"], ParameterRefs(minimalWrite));
+        Assert.True(minimalWrite.GetProperty("responses").TryGetProperty("422", out _));
+
+        // Every schema, parameter and header referenced is in the document's components.
+        var components = document.RootElement.GetProperty("components");
+        Assert.True(components.GetProperty("schemas").TryGetProperty("ProblemDetails", out _));
+        Assert.Equal(["Idempotency-Key", "X-Consistency-Token", "X-Read-Consistency", "consistency"],
+            components.GetProperty("parameters").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    private static HashSet<string> ParameterRefs(JsonElement operation) =>
+        operation.TryGetProperty("parameters", out var parameters)
+            ? parameters.EnumerateArray().Where(p => p.TryGetProperty("$ref", out _))
+                .Select(p => p.GetProperty("$ref").GetString()!.Split('/')[^1]).ToHashSet()
+            : [];
+
+    private static HashSet<string> HeaderNames(JsonElement response) =>
+        response.TryGetProperty("headers", out var headers) ? headers.EnumerateObject().Select(h => h.Name).ToHashSet() : [];
+
     private static async Task<bool> SeesAsync(RoutedDatabase db, long noteId) =>
         (await db.QueryAsync<long>("SELECT id FROM library_notes WHERE id = @noteId", new { noteId }, CancellationToken.None)).Count == 1;
 
@@ -155,6 +193,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             builder.Services.AddReadYourWrites(builder.Configuration);
             builder.Services.AddSingleton<IWriteRecordedHandler>(handler);
             builder.Services.AddControllers().AddApplicationPart(typeof(LibraryNotesController).Assembly);
+            builder.Services.AddOpenApi(options => options.AddReadYourWritesContract());
 
             var app = builder.Build();
             app.Use((http, next) =>
@@ -168,6 +207,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             });
             app.UseReadYourWrites();
             app.MapControllers();
+            app.MapOpenApi();
             app.MapPost("/minimal/notes", async (LibraryNotesController.NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct) =>
                 TypedResults.Created("/minimal/notes", (await db.WriteAsync<long>("INSERT INTO library_notes (user_id, text) VALUES (@userId, @text) RETURNING id",
                     new { userId = callers.Of(http.User), text = note.Text }, ct)).Single())).WritesCallerData();
