@@ -16,9 +16,11 @@ public static class CartApi
     public static IEndpointRouteBuilder MapCartApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/cart").WithTags("Cart").RequireAuthorization(AuthSetup.SignedInUser);
-        api.MapPost("/items", AddItem).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
-        api.MapDelete("/items/{productId:long}", RemoveItem).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
-        api.MapGet("/", GetCart).ReadsCallerData();
+        api.MapPost("/items", AddItem).WithName("AddCartItem").WithSummary("Add a quantity of a product to the signed-in user's cart")
+            .WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
+        api.MapDelete("/items/{productId:long}", RemoveItem).WithName("RemoveCartItem").WithSummary("Remove a product from the signed-in user's cart")
+            .WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
+        api.MapGet("/", GetCart).WithName("GetCart").WithSummary("Get the signed-in user's cart").ReadsCallerData();
         return routes;
     }
 

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Auth;
+using OrleansRaw.WebApi.Contract;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -22,8 +23,10 @@ public static class DevReplicaLagApi
         if (devTokens || routes.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment())
         {
             var api = routes.MapGroup("/api/dev/replicas").WithTags("Development");
-            api.MapGet("/lag", GetLags);
-            api.MapPut("/{name}/lag", SetLag);
+            api.MapGet("/lag", GetLags).WithName("GetReplicaLags").WithSummary("Get each replica's artificial replay delay");
+            api.MapPut("/{name}/lag", SetLag).WithName("SetReplicaLag").WithSummary("Set a replica's artificial replay delay")
+                .DocumentsProblem(StatusCodes.Status404NotFound, "There is no configured replica of that name.")
+                .DocumentsProblem(StatusCodes.Status503ServiceUnavailable, "The replica is unreachable. Retry after Retry-After seconds.", retryAfter: true);
         }
 
         return routes;

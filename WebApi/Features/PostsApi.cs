@@ -15,12 +15,15 @@ public static class PostsApi
     public static IEndpointRouteBuilder MapPostsApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api").WithTags("Posts");
-        api.MapPost("/posts", CreatePost).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
-        api.MapGet("/posts", GetMyPosts).RequireAuthorization(AuthSetup.SignedInUser).ReadsCallerData();
-        api.MapGet("/users/{userId:long}/posts", GetUserPosts).ReadsUserData(OwnerFromRoute);
+        api.MapPost("/posts", CreatePost).WithName("CreatePost").WithSummary("Create a post as the signed-in user")
+            .RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
+        api.MapGet("/posts", GetMyPosts).WithName("ListMyPosts").WithSummary("List the signed-in user's posts, their latest writes included")
+            .RequireAuthorization(AuthSetup.SignedInUser).ReadsCallerData();
+        api.MapGet("/users/{userId:long}/posts", GetUserPosts).WithName("ListUserPosts").WithSummary("List a user's posts")
+            .ReadsUserData(OwnerFromRoute);
         // Whose post it is is known only after reading it: route as the caller's own read, which is safe either way.
-        api.MapGet("/posts/{id:long}", GetPost).ReadsCallerData();
-        api.MapGet("/feed", GetFeed).ReadsSharedData();
+        api.MapGet("/posts/{id:long}", GetPost).WithName("GetPost").WithSummary("Get one post").ReadsCallerData();
+        api.MapGet("/feed", GetFeed).WithName("GetFeed").WithSummary("List everyone's latest posts").ReadsSharedData();
         return routes;
     }
 

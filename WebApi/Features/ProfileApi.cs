@@ -13,8 +13,9 @@ public static class ProfileApi
     public static IEndpointRouteBuilder MapProfileApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/profile").WithTags("Profile");
-        api.MapPut("/", UpdateProfile).RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
-        api.MapGet("/{userId:long}", GetProfile).ReadsUserData(PostsApi.OwnerFromRoute);
+        api.MapPut("/", UpdateProfile).WithName("UpdateMyProfile").WithSummary("Create or replace the signed-in user's profile")
+            .RequireAuthorization(AuthSetup.SignedInUser).WritesCallerData().RequireRateLimiting(Hosting.RateLimitOptions.WritesPolicy);
+        api.MapGet("/{userId:long}", GetProfile).WithName("GetProfile").WithSummary("Get a user's profile").ReadsUserData(PostsApi.OwnerFromRoute);
         return routes;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansRaw.WebApi.Contract;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -7,7 +8,9 @@ public static class ReplicasApi
 {
     public static IEndpointRouteBuilder MapReplicasApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/api/replicas").WithTags("Replicas").MapGet("/", GetReplicas);
+        routes.MapGroup("/api/replicas").WithTags("Replicas").MapGet("/", GetReplicas)
+            .WithName("GetReplicas").WithSummary("Get each replica's health, replay position and lag")
+            .DocumentsProblem(StatusCodes.Status503ServiceUnavailable, "The replica monitor did not answer within 5 s.");
         return routes;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using OrleansRaw.WebApi.Auth;
+using OrleansRaw.WebApi.Contract;
 using OrleansRaw.ReadYourWrites;
 using OrleansRaw.WebApi.Features;
 using OrleansRaw.WebApi.Jobs;
@@ -65,7 +66,7 @@ public static class ApiHosting
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
         // Binding failures throw in every environment (not only Development), so the handler above can name the problem.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        services.AddOrleansRawOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
         services.AddRateLimiter(limiter =>
         {
