@@ -13,17 +13,21 @@ namespace OrleansRaw.Tests.Infrastructure;
 
 /// <summary>
 /// One system under test: an in-process Orleans cluster (grain state in the test Redis) plus the Web API hosted by
-/// <see cref="WebApplicationFactory{TEntryPoint}"/> as that cluster's client, both pointed at the test PostgreSQL.
+/// <see cref="WebApplicationFactory{TEntryPoint}"/> as that cluster's client, both pointed at the test PostgreSQL
+/// (or at a service set of the test's own).
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
     public const string SigningKey = "tests-only-signing-key-0123456789-abcdefghij";
+
+    private readonly int _replicas;
 
     private Deployment(InProcessTestCluster cluster, IReadOnlyDictionary<string, string?> settings)
     {
         Cluster = cluster;
         Settings = settings;
         Api = new ApiFactory(cluster.Client, settings);
+        _replicas = settings.Keys.Count(key => key.StartsWith("Database:Replicas:", StringComparison.Ordinal) && key.EndsWith(":Name", StringComparison.Ordinal));
     }
 
     public InProcessTestCluster Cluster { get; }
@@ -60,9 +64,9 @@ public sealed class Deployment : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null)
+    public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null, ServiceSet? services = null)
     {
-        var settings = BaseSettings(overrides);
+        var settings = BaseSettings(overrides, services);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var serviceId = "orleansraw-tests-" + Guid.NewGuid().ToString("N")[..8];
         var builder = new InProcessTestClusterBuilder(silos);
@@ -82,7 +86,7 @@ public sealed class Deployment : IAsyncDisposable
         return deployment;
     }
 
-    /// <summary>Waits until the replica monitor has published a snapshot with both replicas healthy.</summary>
+    /// <summary>Waits until the replica monitor has published a snapshot with every replica healthy.</summary>
     public async Task WaitForReplicaSnapshotAsync()
     {
         var monitor = Grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
@@ -90,21 +94,21 @@ public sealed class Deployment : IAsyncDisposable
         while (true)
         {
             var snapshot = await monitor.GetSnapshotAsync();
-            if (snapshot.Replicas.Length == 2 && snapshot.Replicas.All(r => r.Healthy))
+            if (snapshot.Replicas.Length == _replicas && snapshot.Replicas.All(r => r.Healthy))
             {
                 return;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("the replica monitor never saw both replicas healthy");
+                throw new TimeoutException($"the replica monitor never saw all {_replicas} replicas healthy");
             }
 
             await Task.Delay(50);
         }
     }
 
-    /// <summary>Waits until the replica monitor's snapshot shows both replicas at or past <paramref name="lsn"/>.</summary>
+    /// <summary>Waits until the replica monitor's snapshot shows every replica at or past <paramref name="lsn"/>.</summary>
     public async Task WaitForMonitorToSeeReplayAsync(Lsn lsn)
     {
         var monitor = Grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
@@ -112,14 +116,14 @@ public sealed class Deployment : IAsyncDisposable
         while (true)
         {
             var snapshot = await monitor.GetSnapshotAsync();
-            if (snapshot.Replicas.Length == 2 && snapshot.Replicas.All(r => r.Healthy && r.ReplayLsn >= lsn))
+            if (snapshot.Replicas.Length == _replicas && snapshot.Replicas.All(r => r.Healthy && r.ReplayLsn >= lsn))
             {
                 return;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the replica monitor never saw both replicas replay {lsn}");
+                throw new TimeoutException($"the replica monitor never saw all {_replicas} replicas replay {lsn}");
             }
 
             await Task.Delay(20);

@@ -12,7 +12,8 @@ namespace OrleansRaw.Tests.Infrastructure;
 [Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed partial class DevTopologyTests
 {
-    private static readonly string[] PortVariables = ["PG_PRIMARY_PORT", "PG_REPLICA1_PORT", "PG_REPLICA2_PORT", "REDIS_PORT"];
+    private static readonly string[] PortVariables =
+        ["PG_PRIMARY_PORT", "PG_REPLICAS", .. Enumerable.Range(1, DevTopology.MaxReplicas).Select(i => $"PG_REPLICA{i}_PORT"), "REDIS_PORT"];
 
     [Theory]
     [InlineData("dev")]
@@ -33,6 +34,67 @@ public sealed partial class DevTopologyTests
     }
 
     [Theory]
+    [InlineData("dev", "")]
+    [InlineData("test", "TEST_")]
+    [InlineData("bench", "BENCH_")]
+    public async Task ScriptPortSets_WithFourReplicas_NumberTheExtraReplicasAsDevTopology(string set, string prefix)
+    {
+        var expected = (set switch
+        {
+            "dev" => DevTopology.Development,
+            "test" => DevTopology.Tests,
+            _ => DevTopology.Bench,
+        }).WithReplicas(4);
+
+        var output = await TopologyScriptAsync(
+            $"topology_ports {set}; echo \"$PG_PRIMARY_PORT $PG_REPLICA1_PORT $PG_REPLICA2_PORT $PG_REPLICA3_PORT $PG_REPLICA4_PORT $REDIS_PORT $PG_REPLICAS\"",
+            new Dictionary<string, string> { [prefix + "PG_REPLICAS"] = "4" });
+
+        Assert.Equal($"{expected.Primary.Port} {string.Join(' ', expected.Replicas.Select(r => r.Port))} {expected.Redis.Port} 4", output.Trim());
+    }
+
+    [Fact]
+    public void ExtraReplicas_TakeThePortsAfterReplica2()
+    {
+        Assert.Equal([27433, 27434, 27435, 27436], DevTopology.Tests.WithReplicas(4).Replicas.Select(r => r.Port));
+        Assert.Equal([27433], DevTopology.Tests.WithReplicas(1).Replicas.Select(r => r.Port));
+        Assert.Equal(["replica-1", "replica-2", "replica-3", "replica-4"],
+            DevTopology.Tests.WithReplicas(4).Settings().Where(s => s.Key.EndsWith(":Name", StringComparison.Ordinal)).OrderBy(s => s.Key).Select(s => s.Value));
+        Assert.Equal("Host=127.0.0.1:27432,127.0.0.1:27433,127.0.0.1:27434,127.0.0.1:27435,127.0.0.1:27436;Target Session Attributes=primary;"
+            + "Host Recheck Seconds=1;Username=postgres;Database=orleansraw", DevTopology.Tests.WithReplicas(4).PrimaryConnection());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("9")]
+    [InlineData("two")]
+    public async Task ScriptPortSets_RefuseAReplicaCountOutsideOneToEight(string count)
+    {
+        var (exitCode, errors) = await RunTopologyScriptAsync("topology_ports dev", new Dictionary<string, string> { ["PG_REPLICAS"] = count });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("from 1 to 8", errors);
+    }
+
+    // What the scripts and the C# harnesses (DevTopology.FromEnvironment) make of the same variables.
+    [Theory]
+    [InlineData("")]
+    [InlineData("PG_REPLICAS=1")]
+    [InlineData("PG_REPLICAS=4")]
+    [InlineData("PG_REPLICAS=5 PG_REPLICA3_PORT=21010")]
+    [InlineData("PG_PRIMARY_PORT=21001 PG_REPLICA1_PORT=21002 PG_REPLICA2_PORT=21003 REDIS_PORT=21004 PG_REPLICAS=8")]
+    public async Task ScriptSettingsForAnyReplicaCount_MatchDevTopologyFromTheSameVariables(string assignments)
+    {
+        var variables = assignments.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
+        var topology = DevTopology.FromVariables(name => variables.GetValueOrDefault(name), DevTopology.Development);
+
+        var output = await TopologyScriptAsync("topology_ports dev; topology_settings 'Maximum Pool Size=50'", variables);
+
+        Assert.Equal(variables.TryGetValue("PG_REPLICAS", out var count) ? int.Parse(count) : 2, topology.Replicas.Count);
+        AssertSame(topology.Settings("Maximum Pool Size=50"), ParseSettings(output), "scripts/lib/topology.sh");
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("Maximum Pool Size=50")]
     public async Task ScriptSettings_MatchDevTopology(string connectionOptions)
@@ -42,10 +104,12 @@ public sealed partial class DevTopologyTests
         var output = await TopologyScriptAsync(
             $"PG_PRIMARY_PORT=21001 PG_REPLICA1_PORT=21002 PG_REPLICA2_PORT=21003 REDIS_PORT=21004; topology_settings '{connectionOptions}'");
 
-        var settings = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2))
-            .ToDictionary(pair => pair[0].Replace("__", ":", StringComparison.Ordinal), pair => pair[1]);
-        AssertSame(topology.Settings(connectionOptions), settings, "scripts/lib/topology.sh");
+        AssertSame(topology.Settings(connectionOptions), ParseSettings(output), "scripts/lib/topology.sh");
     }
+
+    private static Dictionary<string, string> ParseSettings(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2))
+            .ToDictionary(pair => pair[0].Replace("__", ":", StringComparison.Ordinal), pair => pair[1]);
 
     // As a Development host reads them: appsettings.json, then appsettings.Development.json. The Silo's connection
     // strings carry no options; the API's cap each pool at 50.
@@ -119,8 +183,17 @@ public sealed partial class DevTopologyTests
         }
     }
 
-    // Sources scripts/lib/topology.sh in a bash with none of the ports' variables set (./test sets them for the run).
-    private static async Task<string> TopologyScriptAsync(string script)
+    // Sources scripts/lib/topology.sh in a bash with none of the ports' variables set (./test sets them for the run)
+    // but those of `variables`.
+    private static async Task<string> TopologyScriptAsync(string script, IReadOnlyDictionary<string, string>? variables = null)
+    {
+        var (exitCode, output) = await RunTopologyScriptAsync(script, variables);
+        Assert.True(exitCode == 0, $"bash failed ({exitCode}): {output}");
+        return output;
+    }
+
+    // The exit code, and the standard output when bash succeeded, else its errors.
+    private static async Task<(int ExitCode, string Output)> RunTopologyScriptAsync(string script, IReadOnlyDictionary<string, string>? variables)
     {
         var start = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", $"source scripts/lib/topology.sh; {script}"])
         {
@@ -133,12 +206,16 @@ public sealed partial class DevTopologyTests
             start.Environment.Remove(variable);
         }
 
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(process.ExitCode == 0, $"bash failed ({process.ExitCode}): {await errors}");
-        return await output;
+        return (process.ExitCode, process.ExitCode == 0 ? await output : await errors);
     }
 
     [GeneratedRegex(@"(?<=-\s+""?)[0-9.]+:\d+:\d+")]

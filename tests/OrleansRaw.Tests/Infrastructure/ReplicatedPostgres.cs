@@ -36,9 +36,12 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
     }
 
     /// <summary>Sets <c>recovery_min_apply_delay</c> on one replica at runtime (no restart).</summary>
-    public async Task SetLagAsync(string replica, TimeSpan delay)
+    public Task SetLagAsync(string replica, TimeSpan delay) => SetLagAsync(Replica(replica), delay);
+
+    /// <summary>Sets <c>recovery_min_apply_delay</c> on the replica behind <paramref name="replica"/>, of any service set.</summary>
+    public static async Task SetLagAsync(NpgsqlDataSource replica, TimeSpan delay)
     {
-        await using var connection = await Replica(replica).OpenConnectionAsync();
+        await using var connection = await replica.OpenConnectionAsync();
         await connection.ExecuteAsync($"ALTER SYSTEM SET recovery_min_apply_delay = '{(int)delay.TotalMilliseconds}ms'");
         await connection.ExecuteAsync("SELECT pg_reload_conf()");
 
@@ -47,7 +50,7 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         var expected = $"{(int)delay.TotalMilliseconds}";
         for (var i = 0; i < 200; i++)
         {
-            await using var probe = await Replica(replica).OpenConnectionAsync();
+            await using var probe = await replica.OpenConnectionAsync();
             if (await probe.ExecuteScalarAsync<string>("SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'") == expected)
             {
                 break;

@@ -4,10 +4,11 @@ using OrleansRaw.Bench.Harness;
 namespace OrleansRaw.Tests.Infrastructure;
 
 /// <summary>
-/// A set of services (primary, two replicas, Redis) on ports and a data folder of its own, driven through
-/// <c>scripts/services</c> exactly as a developer would. Anything wrong here fails the tests loudly.
+/// A set of services (primary, <paramref name="replicas"/> replicas, Redis) on ports and a data folder of its own,
+/// driven through <c>scripts/services</c> exactly as a developer would. Replicas past the second take the ports after
+/// <paramref name="replica2Port"/>. Anything wrong here fails the tests loudly.
 /// </summary>
-public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Port, int redisPort, string dataDirectory)
+public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Port, int redisPort, string dataDirectory, int replicas = 2)
 {
     /// <summary>On every connection string the tests and the systems they start use.</summary>
     public const string ConnectionOptions = "Maximum Pool Size=60;Timeout=5;Command Timeout=30";
@@ -15,7 +16,7 @@ public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Po
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _up;
 
-    public DevTopology Topology { get; } = DevTopology.OnLoopback(primaryPort, replica1Port, replica2Port, redisPort);
+    public DevTopology Topology { get; } = DevTopology.OnLoopback(primaryPort, replica1Port, replica2Port, redisPort).WithReplicas(replicas);
 
     public int PrimaryPort => Topology.Primary.Port;
     public int Replica1Port => Topology.Replica1.Port;
@@ -26,6 +27,10 @@ public sealed class ServiceSet(int primaryPort, int replica1Port, int replica2Po
     public string Primary => DevTopology.NodeConnection(Topology.Primary, ConnectionOptions);
     public string Replica1 => DevTopology.NodeConnection(Topology.Replica1, ConnectionOptions);
     public string Replica2 => DevTopology.NodeConnection(Topology.Replica2, ConnectionOptions);
+
+    /// <summary>Each replica's name (<c>replica-1</c> and on) and connection string, in order.</summary>
+    public IReadOnlyList<(string Name, string ConnectionString)> Replicas =>
+        [.. Topology.Replicas.Select((node, i) => (DevTopology.ReplicaName(i), DevTopology.NodeConnection(node, ConnectionOptions)))];
 
     /// <summary>The primary as the system is configured to find it: whichever node is not a standby (failover).</summary>
     public string PrimaryAnyNode => Topology.PrimaryConnection(ConnectionOptions);
