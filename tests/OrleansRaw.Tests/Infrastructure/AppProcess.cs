@@ -18,6 +18,10 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
@@ -72,6 +76,13 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>SIGKILL to the process by its PID, then waits for it to be gone: it dies in the middle of whatever it was answering.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

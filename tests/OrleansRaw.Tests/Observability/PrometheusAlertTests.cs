@@ -31,7 +31,7 @@ public sealed class PrometheusAlertTests(SystemFixture fixture, ITestOutputHelpe
             ["Orleans:UseHostedClient"] = "true",
         });
         await using var silo = await SiloProcess.StartAsync(settings);
-        await using var api = AppProcess.Start(WebApiDll(), new Dictionary<string, string?>(settings) { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
+        await using var api = AppProcess.Start(RepoPaths.WebApiDll(), new Dictionary<string, string?>(settings) { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
         using var http = new HttpClient { BaseAddress = api.Address };
         await WaitForAsync("the API to be ready", TimeSpan.FromSeconds(60), async () => await IsReadyAsync(http), () => api.Output);
         await using var prometheus = await PrometheusServer.StartAsync([$"{api.Address.Host}:{api.Address.Port}"], [$"127.0.0.1:{silo.MetricsPort}"],
@@ -121,12 +121,5 @@ public sealed class PrometheusAlertTests(SystemFixture fixture, ITestOutputHelpe
 
             await Task.Delay(200);
         }
-    }
-
-    private static string WebApiDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        var dll = Path.Combine(RepoPaths.Root, "WebApi", "bin", configuration, "net10.0", "WebApi.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} not found; build the solution first.");
     }
 }
