@@ -8,7 +8,8 @@ public static class OrleansRawClient
 {
     /// <summary>
     /// The typed client calling the API at <paramref name="http"/>'s base address with its default headers (the bearer
-    /// token).
+    /// token). Give the HttpClient a <see cref="ConsistencyTokenHandler"/> (<see cref="CreateHttpClient"/>) to read
+    /// your writes across calls.
     /// </summary>
     public static OrleansRawApiClient Create(HttpClient http)
     {
@@ -21,4 +22,8 @@ public static class OrleansRawClient
         };
         return new OrleansRawApiClient(adapter);
     }
+
+    /// <summary>An HttpClient for <paramref name="baseAddress"/> that carries the consistency token in <paramref name="store"/>.</summary>
+    public static HttpClient CreateHttpClient(Uri baseAddress, IConsistencyTokenStore? store = null, HttpMessageHandler? innerHandler = null) =>
+        new(new ConsistencyTokenHandler(store, innerHandler ?? new SocketsHttpHandler())) { BaseAddress = baseAddress };
 }
