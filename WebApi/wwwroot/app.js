@@ -5,6 +5,9 @@
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "orleansraw.token";
 const USER_KEY = "orleansraw.user";
+// The consistency token outlives the tab (localStorage, one per user: tokens are bound to their user), so a reload
+// or a new tab still reads every post this browser made or saw.
+const CONSISTENCY_KEY = "orleansraw.consistency.";
 const MAX_LOGGED_READS = 12;
 const ALERT_LAG_MS = 500;
 
@@ -17,15 +20,41 @@ const state = {
 
 // ---- HTTP ---------------------------------------------------------------------------------------------------
 
+function consistencyToken() {
+  return state.user ? localStorage.getItem(CONSISTENCY_KEY + state.user) : null;
+}
+
+function keepConsistencyToken(token) {
+  if (!state.user) return;
+  if (token) localStorage.setItem(CONSISTENCY_KEY + state.user, token);
+  else localStorage.removeItem(CONSISTENCY_KEY + state.user);
+  showConsistencyToken();
+}
+
+function showConsistencyToken() {
+  const token = consistencyToken();
+  $("consistency-token").textContent = token || "none yet";
+  $("consistency-token").title = token || "";
+}
+
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (state.token) headers.Authorization = "Bearer " + state.token;
+  const sentToken = state.token ? consistencyToken() : null;
+  if (sentToken) headers["X-Consistency-Token"] = sentToken;
   const started = performance.now();
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const ms = Math.round(performance.now() - started);
+  if (state.token && response.headers.get("X-Consistency-Token")) keepConsistencyToken(response.headers.get("X-Consistency-Token"));
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
+  // A token the API refuses (signed with another key, e.g. after the development key changed) is dropped and the
+  // call made once more without it, rather than failing every call from now on.
+  if (response.status === 400 && sentToken && data && data.title === "Invalid consistency token") {
+    keepConsistencyToken(null);
+    return api(method, path, body);
+  }
   if (!response.ok) {
     const detail = data && (data.detail || data.title) ? (data.detail || data.title) : response.statusText;
     throw new Error(`${response.status}: ${detail}`);
@@ -56,6 +85,7 @@ function showAccount() {
   $("sign-in-form").hidden = signedIn;
   $("signed-in").hidden = !signedIn;
   $("current-user").textContent = signedIn ? "user " + state.user : "";
+  showConsistencyToken();
   $("post-submit").disabled = !signedIn;
   $("refresh-posts").disabled = !signedIn;
   $("post-status").textContent = signedIn ? "" : "Sign in to post.";

@@ -6,6 +6,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using OrleansRaw.Client;
+using OrleansRaw.Client.Models;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -164,14 +166,20 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
     [Fact]
     public async Task ATokenFromOneApiInstance_IsAcceptedByAnother()
     {
+        // The generated client on each instance, their handlers sharing one store: the token of the write on the first
+        // is sent, by itself, with the read on the second.
         await using var second = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
-        using var writer = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
-        using var reader = new ApiClient(second.CreateClient());
-        reader.Http.DefaultRequestHeaders.Authorization = writer.Http.DefaultRequestHeaders.Authorization;
+        using var user = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
+        var store = new InMemoryConsistencyTokenStore();
+        using var writerHttp = OrleansRawClient.CreateHttpClient(new Uri("http://localhost/"), store, fixture.Default.Api.Server.CreateHandler());
+        using var readerHttp = OrleansRawClient.CreateHttpClient(new Uri("http://localhost/"), store, second.Server.CreateHandler());
+        writerHttp.DefaultRequestHeaders.Authorization = readerHttp.DefaultRequestHeaders.Authorization = user.Http.DefaultRequestHeaders.Authorization;
 
-        var (post, token) = await writer.CreatePostAsync("carried by a token " + Guid.NewGuid());
-        var read = await reader.GetAsync<List<ApiClient.Post>>("/api/posts", token);
-        Assert.Contains(read.Body, p => p.Id == post.Id);
+        var post = await OrleansRawClient.Create(writerHttp).Api.Posts.PostAsync(new CreatePostRequest { Content = "carried by a token " + Guid.NewGuid() });
+        var sent = await store.GetAsync(ConsistencyTokenHandler.ScopeByUser(new HttpRequestMessage { Headers = { Authorization = user.Http.DefaultRequestHeaders.Authorization } }));
+        Assert.NotNull(sent);
+        var read = await OrleansRawClient.Create(readerHttp).Api.Posts.GetAsync();
+        Assert.Contains(read!, p => p.Id == post!.Id);
     }
 
     private static (byte[] Payload, byte[] Signature) Split(string token)

@@ -20,16 +20,9 @@ public sealed class DemoPageBrowserTests(SystemFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task Page_PostThenMyPosts_ShowsThePostAtOnce_WithBothReplicasLagging500Ms()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./test installs Debian's chromium package");
         await using var api = LoopbackApi.Start(fixture.Default);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         page.Console += (_, message) => output.WriteLine($"browser console {message.Type}: {message.Text}");
         page.PageError += (_, error) => output.WriteLine("browser error: " + error);
@@ -93,5 +86,47 @@ public sealed class DemoPageBrowserTests(SystemFixture fixture, ITestOutputHelpe
             output.WriteLine("screenshot: " + ScreenshotPath);
             await fixture.Db.SetLagAsync(TimeSpan.Zero);
         }
+    }
+
+    [Fact]
+    public async Task Page_KeepsTheConsistencyTokenAcrossAReload_ShowsIt_AndSendsIt()
+    {
+        await using var api = LoopbackApi.Start(fixture.Default);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(api.BaseAddress.ToString());
+        await page.Locator("#user-id").FillAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000).ToString());
+        await page.Locator("#sign-in").ClickAsync();
+        var shown = page.Locator("#consistency-token");
+        await Assertions.Expect(shown).ToHaveTextAsync("none yet");
+
+        await page.Locator("#post-content").FillAsync("kept across reloads");
+        var posted = page.WaitForResponseAsync(r => r.Url.EndsWith("/api/posts", StringComparison.Ordinal) && r.Request.Method == "POST");
+        await page.Locator("#post-submit").ClickAsync();
+        var token = await (await posted).HeaderValueAsync("x-consistency-token");
+        Assert.False(string.IsNullOrEmpty(token));
+        await Assertions.Expect(page.Locator("#my-posts")).ToHaveAttributeAsync("data-state", "complete");
+        var latest = await shown.InnerTextAsync();
+        Assert.NotEqual("none yet", latest);
+
+        var read = page.WaitForRequestAsync(r => r.Url.EndsWith("/api/posts", StringComparison.Ordinal) && r.Method == "GET");
+        await page.ReloadAsync();
+        // The first read after the reload carries the token kept before it; its answer may bring a newer one.
+        Assert.Equal(latest, await (await read).HeaderValueAsync("x-consistency-token"));
+        await Assertions.Expect(page.Locator("#my-posts")).ToHaveAttributeAsync("data-state", "complete");
+        Assert.NotEqual("none yet", await shown.InnerTextAsync());
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./test installs Debian's chromium package");
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
     }
 }
