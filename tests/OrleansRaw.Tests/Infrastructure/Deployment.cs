@@ -60,9 +60,10 @@ public sealed class Deployment : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null)
+    /// <param name="services">The PostgreSQL and Redis to use; the test run's shared set when null.</param>
+    public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null, ServiceSet? services = null)
     {
-        var settings = BaseSettings(overrides);
+        var settings = BaseSettings(overrides, services);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var serviceId = "orleansraw-tests-" + Guid.NewGuid().ToString("N")[..8];
         var builder = new InProcessTestClusterBuilder(silos);
