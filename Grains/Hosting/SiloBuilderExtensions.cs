@@ -28,6 +28,7 @@ public static class SiloBuilderExtensions
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
         services.AddSingleton<PrimaryPosition>();
+        services.AddSingleton<LeaseHolderReferences>();
         services.AddSingleton<ReplicaSnapshotFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
 
