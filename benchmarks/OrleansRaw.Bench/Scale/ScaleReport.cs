@@ -53,7 +53,7 @@ public static class ScaleReport
         {
             md.AppendLine("## Grain calls by silo count");
             md.AppendLine();
-            md.AppendLine($"An Orleans client (as the API's) calls user grains in a closed loop, {results.CallSeconds:0} s measured after 2 s of warm-up, "
+            md.AppendLine($"An Orleans client (as the API's) calls user grains in a closed loop, {results.CallSeconds:0} s measured after {results.WarmUpSeconds:0} s of warm-up, "
                 + "256 users whose writes every replica has replayed: `decision` is `RouteReadAsync` (the read goes to a caught-up replica), "
                 + "`lease` is `LeaseAsync` (what an API server asks once a lease — 1 s — ran out). CPU from `/proc` over the measured window.");
             md.AppendLine();

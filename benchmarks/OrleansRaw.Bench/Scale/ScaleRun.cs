@@ -19,6 +19,7 @@ public sealed class ScaleResults
     public RedisFootprintResult? Redis { get; set; }
     public List<SiloCallResult> Calls { get; set; } = [];
     public double CallSeconds { get; set; }
+    public double WarmUpSeconds { get; set; }
 }
 
 /// <summary>
@@ -35,6 +36,9 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
     private static readonly int[] InFlight = [1, 64];
 
     private long _nextUserId = 2_000_000_000;
+
+    // A silo runs its first seconds on code the JIT has not optimised yet (tiered compilation).
+    private TimeSpan WarmUp => options.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
 
     public async Task<ScaleResults> RunAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +70,7 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
         await system.StopAsync();
 
         results.CallSeconds = options.DecisionDuration.TotalSeconds;
+        results.WarmUpSeconds = WarmUp.TotalSeconds;
         foreach (var silos in SiloCounts)
         {
             await system.StartAsync(strategy, silos, cancellationToken);
@@ -75,7 +80,7 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
                 await client.PrepareUsersAsync(users, await replicas.PrimaryPositionAsync(cancellationToken), cancellationToken);
                 await replicas.WaitForCatchUpAsync(cancellationToken);
                 await Task.Delay(300, cancellationToken); // the silos' snapshots see the replicas caught up (a poll is 50 ms)
-                foreach (var result in await SiloScaling.MeasureAsync(client, silos, system.SiloPids, cpu, users, InFlight, TimeSpan.FromSeconds(2),
+                foreach (var result in await SiloScaling.MeasureAsync(client, silos, system.SiloPids, cpu, users, InFlight, WarmUp,
                     options.DecisionDuration, cancellationToken))
                 {
                     results.Calls.Add(result);
