@@ -28,13 +28,23 @@ public static class SiloBuilderExtensions
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
         services.AddSingleton<PrimaryPosition>();
+        services.AddSingleton<LeaseHolderReferences>();
         services.AddSingleton<ReplicaSnapshotFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
 
-        var idle = configuration.GetSection(ConsistencyOptions.SectionName).GetValue<TimeSpan?>(nameof(ConsistencyOptions.IdleDeactivation))
-            ?? new ConsistencyOptions().IdleDeactivation;
-        silo.Configure<GrainCollectionOptions>(o =>
-            o.ClassSpecificCollectionAge[typeof(UserConsistencyGrain).FullName!] = idle);
+        // A user's grain holds nothing that must outlive it, so it leaves memory once it has had no call for
+        // Consistency:IdleDeactivation. Orleans looks for idle activations once a collection quantum (1 min by default)
+        // and refuses to start when a collection age is not longer than the quantum: a shorter idle time shortens the
+        // quantum to half of it, so a grain goes between one and one and a half idle times after its last call.
+        services.AddOptions<GrainCollectionOptions>().Configure<IOptions<ConsistencyOptions>>((collection, consistency) =>
+        {
+            var idle = consistency.Value.IdleDeactivation;
+            collection.ClassSpecificCollectionAge[typeof(UserConsistencyGrain).FullName!] = idle;
+            if (collection.CollectionQuantum * 2 > idle)
+            {
+                collection.CollectionQuantum = idle / 2;
+            }
+        });
         return silo;
     }
 }

@@ -6,7 +6,10 @@ namespace OrleansRaw.Grains.Users;
 /// </summary>
 internal sealed class ReaderLeaseBook
 {
-    private readonly Dictionary<GrainId, Entry> _holders = [];
+    // One per active user, so it is kept small: a user is served by one API server at a time, now and then by two or
+    // three, so the holders are a short array searched in order (a dictionary took three times the memory), replaced
+    // only when a server starts or stops holding a lease, not at each renewal.
+    private Entry[] _holders = [];
     private bool _sharing;
     private bool _lapsed;
 
@@ -14,19 +17,28 @@ internal sealed class ReaderLeaseBook
     public bool Grant(IReaderLeaseHolder holder, DateTimeOffset until, DateTimeOffset now)
     {
         Expire(now);
-        var id = holder.GetGrainId();
-        var shared = _holders.Count > (_holders.ContainsKey(id) ? 1 : 0);
-        _holders[id] = new Entry(holder, until, Exclusive: !shared);
+        var index = IndexOf(holder.GetGrainId());
+        var shared = _holders.Length > (index >= 0 ? 1 : 0);
+        var entry = new Entry(holder, until, Exclusive: !shared);
+        if (index >= 0)
+        {
+            _holders[index] = entry;
+        }
+        else
+        {
+            _holders = [.. _holders, entry];
+        }
+
         return shared;
     }
 
     /// <summary><paramref name="holder"/> is reporting what it did: its lease running out is no lapse.</summary>
     public void Renewing(IReaderLeaseHolder holder, DateTimeOffset now)
     {
-        var id = holder.GetGrainId();
-        if (_holders.TryGetValue(id, out var held) && held.Until <= now)
+        var index = IndexOf(holder.GetGrainId());
+        if (index >= 0 && _holders[index].Until <= now)
         {
-            _holders.Remove(id);
+            RemoveAt(index);
         }
     }
 
@@ -34,22 +46,22 @@ internal sealed class ReaderLeaseBook
     public IReadOnlyList<(IReaderLeaseHolder Holder, DateTimeOffset Until)> StartSharing(IReaderLeaseHolder joining, DateTimeOffset now)
     {
         Expire(now);
-        if (_sharing || _holders.Count == 0 || _holders.ContainsKey(joining.GetGrainId()))
+        if (_sharing || _holders.Length == 0 || IndexOf(joining.GetGrainId()) >= 0)
         {
             return [];
         }
 
         _sharing = true;
-        return [.. _holders.Values.Select(h => (h.Holder, h.Until))];
+        return [.. _holders.Select(h => (h.Holder, h.Until))];
     }
 
     /// <summary><paramref name="holder"/> answered a share with its report: it records no more writes in its copy.</summary>
     public void Shared(IReaderLeaseHolder holder)
     {
-        var id = holder.GetGrainId();
-        if (_holders.TryGetValue(id, out var held))
+        var index = IndexOf(holder.GetGrainId());
+        if (index >= 0)
         {
-            _holders[id] = held with { Exclusive = false };
+            _holders[index] = _holders[index] with { Exclusive = false };
         }
     }
 
@@ -58,18 +70,33 @@ internal sealed class ReaderLeaseBook
     {
         Expire(now);
         var skip = except?.GetGrainId();
-        var taken = _holders.Where(h => h.Key != skip).ToList();
-        foreach (var (id, _) in taken)
+        var taken = new List<(IReaderLeaseHolder Holder, DateTimeOffset Until)>();
+        foreach (var entry in _holders)
         {
-            _holders.Remove(id);
+            if (entry.Holder.GetGrainId() != skip)
+            {
+                taken.Add((entry.Holder, entry.Until));
+            }
         }
 
-        _sharing = _sharing && _holders.Count > 1;
-        return [.. taken.Select(h => (h.Value.Holder, h.Value.Until))];
+        if (taken.Count > 0)
+        {
+            _holders = [.. _holders.Where(h => h.Holder.GetGrainId() == skip)];
+        }
+
+        _sharing = _sharing && _holders.Length > 1;
+        return taken;
     }
 
     /// <summary>Forgets a holder that could not be reached; its lease is waited out and counted as a lapse.</summary>
-    public void Remove(IReaderLeaseHolder holder) => _holders.Remove(holder.GetGrainId());
+    public void Remove(IReaderLeaseHolder holder)
+    {
+        var index = IndexOf(holder.GetGrainId());
+        if (index >= 0)
+        {
+            RemoveAt(index);
+        }
+    }
 
     /// <summary>A lease ended without its holder's report.</summary>
     public void NoteLapse() => _lapsed = true;
@@ -88,17 +115,44 @@ internal sealed class ReaderLeaseBook
     /// <summary>Drops the leases that ran out by <paramref name="now"/>; an exclusive one is a lapse.</summary>
     public void Expire(DateTimeOffset now)
     {
-        foreach (var (id, entry) in _holders.Where(h => h.Value.Until <= now).ToList())
+        var live = 0;
+        foreach (var entry in _holders)
         {
-            _holders.Remove(id);
-            _lapsed |= entry.Exclusive;
+            if (entry.Until <= now)
+            {
+                _lapsed |= entry.Exclusive;
+            }
+            else
+            {
+                live++;
+            }
         }
 
-        if (_holders.Count <= 1)
+        if (live < _holders.Length)
+        {
+            _holders = live == 0 ? [] : [.. _holders.Where(h => h.Until > now)];
+        }
+
+        if (_holders.Length <= 1)
         {
             _sharing = false;
         }
     }
 
-    private sealed record Entry(IReaderLeaseHolder Holder, DateTimeOffset Until, bool Exclusive);
+    private int IndexOf(GrainId id)
+    {
+        for (var i = 0; i < _holders.Length; i++)
+        {
+            if (_holders[i].Holder.GetGrainId() == id)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void RemoveAt(int index) => _holders = _holders.Length == 1 ? [] : [.. _holders[..index], .. _holders[(index + 1)..]];
+
+    private readonly record struct Entry(IReaderLeaseHolder Holder, DateTimeOffset Until, bool Exclusive);
 }

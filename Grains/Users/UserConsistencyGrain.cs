@@ -15,6 +15,7 @@ public sealed partial class UserConsistencyGrain(
     ReplicaSnapshotFeed snapshots,
     PrimaryPosition primary,
     RoutingPolicy policy,
+    LeaseHolderReferences holders,
     TimeProvider clock,
     ILogger<UserConsistencyGrain> logger) : Grain, IUserConsistencyGrain
 {
@@ -102,7 +103,7 @@ public sealed partial class UserConsistencyGrain(
         }
         while (_leases.HasLapses);
 
-        var shared = _leases.Grant(holder, now + LeaseDuration, now);
+        var shared = _leases.Grant(holders.Shared(holder), now + LeaseDuration, now);
         return new ReaderLease(_epoch, _writes, Aged(_reader.LastWrite, now), Aged(_reader.SeenOwn, now), Aged(_reader.SeenOthers, now),
             LeaseDuration, shared);
     }

@@ -25,9 +25,30 @@ public sealed record BenchOptions
           --out DIR             where benchmarks.md and benchmarks.svg go (default docs/)
           --render FILE         no run: write the report and chart again from a run's saved results
                                 (.data/bench-run/results.json), e.g. after changing the report's text
+          --scale               instead of the above (~5 min): silo memory per user grain (100,000 grains on one
+                                silo), Redis per user (10,000 users writing once through the API), and routing
+                                decisions and lease grants per second on 1, 2 and 3 silos; writes
+                                docs/scaling-figures.md (with --quick: 10,000 grains, 1,000 users, 2 s windows,
+                                into .data/bench-run/report)
+          --grains N            user grains the --scale memory figure activates (default 100000)
+          --redis-users N       users the --scale Redis figure has write (default 10000)
+          --gcdump              --scale: also dump the silo's heap before and after the grains (needs dotnet-gcdump:
+                                dotnet tool install -g dotnet-gcdump) into .data/bench-run
         """;
 
     public bool Quick { get; init; }
+
+    /// <summary>Measure what users cost and what silos answer (<c>--scale</c>) instead of the strategies.</summary>
+    public bool Scale { get; init; }
+
+    /// <summary><c>--scale</c>: user grains activated for the memory figure.</summary>
+    public int ScaleGrains { get; init; } = 100_000;
+
+    /// <summary><c>--scale</c>: dump the silo's heap (dotnet-gcdump) around the memory figure.</summary>
+    public bool GcDump { get; init; }
+
+    /// <summary><c>--scale</c>: users who write once for the Redis figure.</summary>
+    public int ScaleUsers { get; init; } = 10_000;
 
     public int Users { get; init; } = 200;
 
@@ -73,6 +94,10 @@ public sealed record BenchOptions
             Users = quick ? 20 : 200,
             Lags = quick ? [LagProfile.Quick] : LagProfile.Full,
             ProbeIterations = quick ? 30 : 200,
+            Scale = args.Contains("--scale"),
+            GcDump = args.Contains("--gcdump"),
+            ScaleGrains = quick ? 10_000 : 100_000,
+            ScaleUsers = quick ? 1_000 : 10_000,
         };
 
         for (var i = 0; i < args.Count; i++)
@@ -80,7 +105,13 @@ public sealed record BenchOptions
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
-                case "--quick":
+                case "--quick" or "--scale" or "--gcdump":
+                    break;
+                case "--grains":
+                    options = options with { ScaleGrains = Number(Value(), 1_000, 2_000_000) };
+                    break;
+                case "--redis-users":
+                    options = options with { ScaleUsers = Number(Value(), 10, 1_000_000) };
                     break;
                 case "--root":
                     root = Value();

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using OrleansRaw.Bench.Results;
 using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Report;
+using OrleansRaw.Bench.Scale;
 
 namespace OrleansRaw.Bench;
 
@@ -44,6 +45,11 @@ internal static class Program
         });
 
         var env = BenchEnvironment.FromEnvironment(options.Root);
+        if (options.Scale)
+        {
+            return await ScaleAsync(options, env, stop.Token);
+        }
+
         try
         {
             var results = options.RenderFrom is { } saved
@@ -66,6 +72,32 @@ internal static class Program
             return 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Log("stopped");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            Log("failed: " + ex);
+            return 1;
+        }
+    }
+
+    private static async Task<int> ScaleAsync(BenchOptions options, BenchEnvironment env, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var results = await new ScaleRun(options, env, Log).RunAsync(cancellationToken);
+            Directory.CreateDirectory(env.RunDirectory);
+            await File.WriteAllTextAsync(Path.Combine(env.RunDirectory, "scale-results.json"), JsonSerializer.Serialize(results, Json), cancellationToken);
+            var outDirectory = options.OutDirectory ?? (options.Quick ? Path.Combine(env.RunDirectory, "report") : Path.Combine(options.Root, "docs"));
+            Directory.CreateDirectory(outDirectory);
+            var report = Path.Combine(outDirectory, "scaling-figures.md");
+            await File.WriteAllTextAsync(report, ScaleReport.Render(results), cancellationToken);
+            Log($"done in {results.Elapsed.TotalMinutes:F1} min: {report}");
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log("stopped");
             return 130;

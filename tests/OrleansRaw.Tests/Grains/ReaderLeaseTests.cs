@@ -123,6 +123,30 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     }
 
     [Fact]
+    public async Task AWriteThroughTheMiddleOfThreeServers_RevokesTheOtherTwo_AndKeepsItsLeaseAlone()
+    {
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var (first, middle, last) = (new StandInServer(answers: true), new StandInServer(answers: true), new StandInServer(answers: true));
+        var (firstHolder, middleHolder, lastHolder) = (Reference(first), Reference(middle), Reference(last));
+        await grain.LeaseAsync(firstHolder, LeaseReport.None);
+        await grain.LeaseAsync(middleHolder, LeaseReport.None);
+        await grain.LeaseAsync(lastHolder, LeaseReport.None);
+
+        var lease = await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow), middleHolder, LeaseReport.None);
+
+        Assert.Equal((1, 0, 1), (first.Revocations, middle.Revocations, last.Revocations));
+        Assert.NotNull(lease);
+        Assert.False(lease.Shared, "the writer is the only holder left, yet its lease is shared");
+
+        // The first server comes back: the writer, the one holder, is asked to share; nobody is revoked again.
+        var shares = middle.Shares;
+        var again = await grain.LeaseAsync(firstHolder, LeaseReport.None);
+        Assert.True(again.Shared);
+        Assert.Equal(shares + 1, middle.Shares);
+        Assert.Equal((1, 0, 1), (first.Revocations, middle.Revocations, last.Revocations));
+    }
+
+    [Fact]
     public async Task ADeactivatingGrain_RevokesEveryLease()
     {
         var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());

@@ -64,6 +64,7 @@ public sealed class Deployment : IAsyncDisposable
         return settings;
     }
 
+    /// <param name="services">The PostgreSQL and Redis to use; the test run's shared set when null.</param>
     public static async Task<Deployment> StartAsync(short silos = 2, IDictionary<string, string?>? overrides = null, ServiceSet? services = null)
     {
         var settings = BaseSettings(overrides, services);

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRaw.Grains.Users;
+
+/// <summary>
+/// One reference per API server for all the user grains of this silo. Every call that names a lease holder arrives
+/// with a fresh copy of the server's reference (an object and its id's bytes), and each user grain keeps the one its
+/// holder last sent: shared, a silo with many active users keeps a few references instead of one per user.
+/// </summary>
+public sealed class LeaseHolderReferences
+{
+    // Far more API servers than a silo ever meets; past it the table starts again (sharing saves memory, nothing more).
+    private const int Limit = 4_096;
+
+    private readonly ConcurrentDictionary<GrainId, IReaderLeaseHolder> _references = new();
+
+    /// <summary>The reference this silo already holds for <paramref name="holder"/>'s server, else <paramref name="holder"/>.</summary>
+    public IReaderLeaseHolder Shared(IReaderLeaseHolder holder)
+    {
+        var id = holder.GetGrainId();
+        if (_references.TryGetValue(id, out var known))
+        {
+            return known;
+        }
+
+        if (_references.Count >= Limit)
+        {
+            _references.Clear();
+        }
+
+        return _references.GetOrAdd(id, holder);
+    }
+}
