@@ -92,8 +92,8 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
             // still runs (same work in every strategy), it just never refuses.
             ["RateLimiting:WritesPerSecond"] = "100000",
             ["RateLimiting:WriteBurst"] = "100000",
-            ["RateLimiting:StrongReadsPerSecond"] = "100000",
-            ["RateLimiting:StrongReadBurst"] = "100000",
+            ["Consistency:StrongReadsPerSecond"] = "100000",
+            ["Consistency:StrongReadBurst"] = "100000",
         };
         foreach (var (key, value) in strategy.Settings)
         {
