@@ -45,44 +45,20 @@ public sealed partial class RoutedDatabase(
     // connection that is still in a transaction), key claim and all.
     private NpgsqlConnection? _keyed;
 
-    public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
-    {
-        var decision = RequireDecision();
-
-        if (decision.Replica is { } name && sources.Replica(name) is { } replica)
-        {
-            try
+    public Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
+        RouteAsync(
+            (replica, decision) => QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken),
+            (read, name, decision) =>
             {
-                var (rows, servedAt) = await WithinReplicaTimeoutAsync(QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken), decision, cancellationToken);
-                if (rows is not null)
+                if (read.Rows is not null)
                 {
-                    Served(ReadSources.Replica(name), decision.Reason, servedAt, name);
-                    return rows;
+                    Served(ReadSources.Replica(name), decision.Reason, read.ServedAt, name);
                 }
 
-                // A near miss: the decision trusted a replay position the replica no longer showed at read time.
-                LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
-                FellBack(RoutingReasons.GuardFallback, name);
-                return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.GuardFallback, cancellationToken);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                // An error, or no answer within the replica read timeout (a replica whose processes hang): the primary,
-                // and no more reads there for a moment.
-                pauses.Pause(name);
-                LogReplicaFailed(logger, name, ex.Message);
-                FellBack(RoutingReasons.ReplicasUnavailable, name);
-                return await QueryPrimaryAsync<T>(sql, parameters, RoutingReasons.ReplicasUnavailable, cancellationToken);
-            }
-        }
-
-        if (IsFallback(decision.Reason))
-        {
-            metrics.ReadFellBack(decision.Reason, null);
-        }
-
-        return await QueryPrimaryAsync<T>(sql, parameters, decision.Reason, cancellationToken);
-    }
+                return read.Rows;
+            },
+            reason => QueryPrimaryAsync<T>(sql, parameters, reason, cancellationToken),
+            cancellationToken);
 
     /// <summary>
     /// A connection to where this request's reads should run, its position check already passed (a replica that has
@@ -90,28 +66,46 @@ public sealed partial class RoutedDatabase(
     /// EF Core <c>DbContext</c> built on it, say. Dispose it when the reads are done; disposing records how far they
     /// reached (one short statement) before the connection goes back to its pool. Do not write through it.
     /// </summary>
-    public async Task<RoutedConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
+    public Task<RoutedConnection> OpenReadConnectionAsync(CancellationToken cancellationToken) =>
+        RouteAsync(
+            (replica, decision) => OpenGuardedAsync(replica, decision, cancellationToken),
+            (guarded, name, decision) => guarded is null ? null
+                : new RoutedConnection(guarded, ReadSources.Replica(name), decision.Reason, name, decision.Timeline, this, default),
+            reason => OpenPrimaryAsync(reason, cancellationToken),
+            cancellationToken);
+
+    // Where the decision sends a read. To its replica, within the replica read timeout: what the replica gave is accepted
+    // once it is back (null: the position check failed) — never inside the replica task, which a timeout abandons.
+    // Else to the primary: after a near miss (guard-fallback), an error or no answer in time (replicas-unavailable, and
+    // no more reads on that replica for a moment), or when the decision chose the primary.
+    private async Task<TResult> RouteAsync<TReplica, TResult>(
+        Func<NpgsqlDataSource, RoutingDecision, Task<TReplica>> readReplica,
+        Func<TReplica, string, RoutingDecision, TResult?> accept,
+        Func<string, Task<TResult>> readPrimary,
+        CancellationToken cancellationToken)
+        where TResult : class
     {
         var decision = RequireDecision();
         if (decision.Replica is { } name && sources.Replica(name) is { } replica)
         {
             try
             {
-                if (await WithinReplicaTimeoutAsync(OpenGuardedAsync(replica, decision, cancellationToken), decision, cancellationToken) is { } guarded)
+                if (accept(await WithinReplicaTimeoutAsync(readReplica(replica, decision), decision, cancellationToken), name, decision) is { } served)
                 {
-                    return new RoutedConnection(guarded, ReadSources.Replica(name), decision.Reason, name, decision.Timeline, this, default);
+                    return served;
                 }
 
+                // A near miss: the decision trusted a replay position the replica no longer showed at read time.
                 LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
                 FellBack(RoutingReasons.GuardFallback, name);
-                return await OpenPrimaryAsync(RoutingReasons.GuardFallback, cancellationToken);
+                return await readPrimary(RoutingReasons.GuardFallback);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 pauses.Pause(name);
                 LogReplicaFailed(logger, name, ex.Message);
                 FellBack(RoutingReasons.ReplicasUnavailable, name);
-                return await OpenPrimaryAsync(RoutingReasons.ReplicasUnavailable, cancellationToken);
+                return await readPrimary(RoutingReasons.ReplicasUnavailable);
             }
         }
 
@@ -120,7 +114,7 @@ public sealed partial class RoutedDatabase(
             metrics.ReadFellBack(decision.Reason, null);
         }
 
-        return await OpenPrimaryAsync(decision.Reason, cancellationToken);
+        return await readPrimary(decision.Reason);
     }
 
     // A replica connection on which the decision's position check (waiting as long as the decision allows) passed, or

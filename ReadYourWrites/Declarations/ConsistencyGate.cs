@@ -112,8 +112,7 @@ internal sealed class ConsistencyGate(
     public async Task<ProblemDetails?> EndWriteAsync(HttpContext http)
     {
         var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
-        // The Direct baseline has no grains to record in.
-        if (options.Value.Direct || !context.Wrote || callers.Of(http.User) is not { } userId)
+        if (WriterToRecord(http, context) is not { } userId)
         {
             return null;
         }
@@ -138,12 +137,17 @@ internal sealed class ConsistencyGate(
     public async Task WriteFailedAsync(HttpContext http, Exception exception)
     {
         var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
-        if (!options.Value.Direct && context.Wrote && callers.Of(http.User) is { } userId)
+        if (WriterToRecord(http, context) is { } userId)
         {
             var aborted = exception is OperationCanceledException || http.RequestAborted.IsCancellationRequested;
             await writes.RecordAsync(http, userId, context, aborted ? null : WriteRecorder.FailedWriteDeadline);
         }
     }
+
+    // The signed-in user whose write this request must record, or null: nothing was written, no one is signed in, or
+    // the Direct baseline, which has no grains to record in.
+    private long? WriterToRecord(HttpContext http, ConsistencyContext context) =>
+        options.Value.Direct || !context.Wrote ? null : callers.Of(http.User);
 
     private static bool IsCritical(HttpRequest request) =>
         string.Equals(request.Query["consistency"], "strong", StringComparison.OrdinalIgnoreCase)
