@@ -29,6 +29,7 @@ public static partial class SiloHosting
                 listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);
             orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            orleans.Configure<GrainDirectoryOptions>(configuration.GetSection("Orleans:Directory"));
             orleans.AddOrleansRawGrains(configuration);
             // Grain calls continue the caller's trace (the API's request); no span is created while no tracer listens.
             orleans.AddActivityPropagation();

@@ -30,6 +30,7 @@ public static class SiloBuilderExtensions
         services.AddSingleton<PrimaryPosition>();
         services.AddSingleton<LeaseHolderReferences>();
         services.AddSingleton<ReplicaSnapshotFeed>();
+        services.AddSingleton<UserGrainServices>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
 
         // A user's grain holds nothing that must outlive it, so it leaves memory once it has had no call for

@@ -11,27 +11,28 @@ namespace OrleansRaw.Grains.Users;
 /// position their own reads were ever served, so losing an activation (a silo's death, idle deactivation) can only
 /// make the user's next own reads more careful, never stale.
 /// </summary>
-public sealed partial class UserConsistencyGrain(
-    ReplicaSnapshotFeed snapshots,
-    PrimaryPosition primary,
-    RoutingPolicy policy,
-    LeaseHolderReferences holders,
-    TimeProvider clock,
-    ILogger<UserConsistencyGrain> logger) : Grain, IUserConsistencyGrain
+public sealed partial class UserConsistencyGrain(UserGrainServices services) : Grain, IUserConsistencyGrain
 {
+    // A silo holds one of these per active user, so every field counts: the services sit behind one reference. (Taking
+    // IGrainContext instead of deriving from Grain saves a reference but resolves it from the activation's service
+    // scope, whose cache then costs ~200 bytes more per grain.)
     private readonly Guid _epoch = Guid.NewGuid();
-    private readonly ReaderLeaseBook _leases = new();
     private ReaderState _reader = ReaderState.None;
     private long _writes;
 
-    private TimeSpan LeaseDuration => policy.Options.ReaderLease;
+    // A struct, so the grain holds it inline; never readonly and never copied, or a change would land on a copy.
+    private ReaderLeaseBook _leases = new();
+
+    private TimeProvider Clock => services.Clock;
+
+    private TimeSpan LeaseDuration => services.Policy.Options.ReaderLease;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Read in the activation, before any call is served: a write recorded in an earlier activation committed
         // before it was recorded, so it lies at or before this position. Leases an earlier activation granted ran
         // out before this one could exist: a lease is shorter than the time membership takes to declare a silo dead.
-        var floor = new Known(await primary.ReadAsync().WaitAsync(cancellationToken), clock.GetUtcNow());
+        var floor = new Known(await services.Primary.ReadAsync().WaitAsync(cancellationToken), Clock.GetUtcNow());
 
         // Others' data starts from nothing: a floor at the primary's position would send every read of others' data
         // to the primary for a lag's length, and each such read would move the floor on again. What an API server's
@@ -50,7 +51,7 @@ public sealed partial class UserConsistencyGrain(
         Merge(report with { LastWrite = WalPosition.Latest(report.LastWrite, write.Position) });
         if (writer is not null)
         {
-            _leases.Renewing(writer, clock.GetUtcNow());
+            _leases.Renewing(writer, Clock.GetUtcNow());
         }
 
         // The write is acknowledged only after this returns, so no server may still route from a state without it.
@@ -61,11 +62,11 @@ public sealed partial class UserConsistencyGrain(
     public async Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, LeaseReport report)
     {
         Merge(report);
-        _leases.Renewing(holder, clock.GetUtcNow());
+        _leases.Renewing(holder, Clock.GetUtcNow());
 
         // A second server starts serving this user: what the first wrote and served must reach it now, and from now
         // on both ask here for every read and record every write here.
-        var sharing = _leases.StartSharing(holder, clock.GetUtcNow());
+        var sharing = _leases.StartSharing(holder, Clock.GetUtcNow());
         if (sharing.Count > 0)
         {
             await Task.WhenAll(sharing.Select(h => ShareOneAsync(h.Holder, h.Until)));
@@ -78,7 +79,7 @@ public sealed partial class UserConsistencyGrain(
     {
         // Decided here, so no server's copy may hold a write this activation has not heard of.
         await RevokeAsync(except: null);
-        return policy.Decide(request, _reader, snapshots.Current, clock.GetUtcNow());
+        return services.Policy.Decide(request, _reader, services.Snapshots.Current, Clock.GetUtcNow());
     }
 
     public Task ReportAsync(LeaseReport report)
@@ -98,19 +99,19 @@ public sealed partial class UserConsistencyGrain(
         do
         {
             await AccountForLapsedLeasesAsync();
-            now = clock.GetUtcNow();
+            now = Clock.GetUtcNow();
             _leases.Expire(now);
         }
         while (_leases.HasLapses);
 
-        var shared = _leases.Grant(holders.Shared(holder), now + LeaseDuration, now);
+        var shared = _leases.Grant(services.Holders.Shared(holder), now + LeaseDuration, now);
         return new ReaderLease(_epoch, _writes, Aged(_reader.LastWrite, now), Aged(_reader.SeenOwn, now), Aged(_reader.SeenOthers, now),
             LeaseDuration, shared);
     }
 
     private async Task RevokeAsync(IReaderLeaseHolder? except)
     {
-        var holders = _leases.TakeAllBut(except, clock.GetUtcNow());
+        var holders = _leases.TakeAllBut(except, Clock.GetUtcNow());
         if (holders.Count > 0)
         {
             await Task.WhenAll(holders.Select(h => RevokeOneAsync(h.Holder, h.Until)));
@@ -141,16 +142,16 @@ public sealed partial class UserConsistencyGrain(
     {
         try
         {
-            Merge(await ask().WaitAsync(until - clock.GetUtcNow(), clock));
+            Merge(await ask().WaitAsync(until - Clock.GetUtcNow(), Clock));
             return true;
         }
         catch (Exception ex)
         {
-            LogHolderUnreachable(logger, this.GetPrimaryKeyLong(), call, ex.Message);
-            var left = until - clock.GetUtcNow();
+            LogHolderUnreachable(services.Logger, this.GetPrimaryKeyLong(), call, ex.Message);
+            var left = until - Clock.GetUtcNow();
             if (left > TimeSpan.Zero)
             {
-                await Task.Delay(left, clock);
+                await Task.Delay(left, Clock);
             }
 
             _leases.NoteLapse();
@@ -168,11 +169,11 @@ public sealed partial class UserConsistencyGrain(
             return;
         }
 
-        var floor = new Known(await primary.ReadAsync(), clock.GetUtcNow());
+        var floor = new Known(await services.Primary.ReadAsync(), Clock.GetUtcNow());
         _reader = _reader with { LastWrite = Known.Max(_reader.LastWrite, floor), SeenOwn = Known.Max(_reader.SeenOwn, floor) };
     }
 
-    private void Merge(LeaseReport report) => _reader = ReaderState.Max(_reader, ReaderState.Of(report, clock.GetUtcNow()));
+    private void Merge(LeaseReport report) => _reader = ReaderState.Max(_reader, ReaderState.Of(report, Clock.GetUtcNow()));
 
     private static AgedPosition Aged(Known known, DateTimeOffset now) =>
         new(known.Position, known.At == DateTimeOffset.MinValue ? null : now > known.At ? now - known.At : TimeSpan.Zero);

@@ -32,6 +32,8 @@ public sealed record BenchOptions
                                 into .data/bench-run/report)
           --grains N            user grains the --scale memory figure activates (default 100000)
           --redis-users N       users the --scale Redis figure has write (default 10000)
+          --decision-users N    users the --scale decisions and leases go round (default 256; more than a silo's
+                                Orleans:Directory:CacheSize makes most calls look the grain up in the directory)
           --gcdump              --scale: also dump the silo's heap before and after the grains (needs dotnet-gcdump:
                                 dotnet tool install -g dotnet-gcdump) into .data/bench-run
         """;
@@ -49,6 +51,9 @@ public sealed record BenchOptions
 
     /// <summary><c>--scale</c>: users who write once for the Redis figure.</summary>
     public int ScaleUsers { get; init; } = 10_000;
+
+    /// <summary><c>--scale</c>: users whose grains the decision and lease figures call in turn.</summary>
+    public int DecisionUsers { get; init; } = 256;
 
     public int Users { get; init; } = 200;
 
@@ -112,6 +117,9 @@ public sealed record BenchOptions
                     break;
                 case "--redis-users":
                     options = options with { ScaleUsers = Number(Value(), 10, 1_000_000) };
+                    break;
+                case "--decision-users":
+                    options = options with { DecisionUsers = Number(Value(), 64, 1_000_000) };
                     break;
                 case "--root":
                     root = Value();

@@ -7,7 +7,11 @@ namespace OrleansRaw.Bench.Scale;
 /// <param name="Activations">Grain activations on the silo (Orleans' count, every grain type).</param>
 /// <param name="HeapBytes">The managed heap after the collection, every generation (the runtime's <c>dotnet.gc.last_collection.heap.size</c>).</param>
 /// <param name="WorkingSetBytes">The silo process's resident memory (<c>dotnet.process.memory.working_set</c>).</param>
-public sealed record SiloMemory(long Activations, long HeapBytes, long WorkingSetBytes);
+/// <param name="FragmentationBytes">The free space between live objects in <paramref name="HeapBytes"/> (<c>dotnet.gc.last_collection.heap.fragmentation.size</c>).</param>
+public sealed record SiloMemory(long Activations, long HeapBytes, long WorkingSetBytes, long FragmentationBytes = 0)
+{
+    public long LiveBytes => HeapBytes - FragmentationBytes;
+}
 
 /// <summary>What <see cref="GrainMemory"/> measured.</summary>
 public sealed record GrainMemoryResult(int Grains, SiloMemory Before, SiloMemory After, double ActivateSeconds)
@@ -16,11 +20,13 @@ public sealed record GrainMemoryResult(int Grains, SiloMemory Before, SiloMemory
 
     public double HeapBytesPerGrain => Activated <= 0 ? 0 : (double)(After.HeapBytes - Before.HeapBytes) / Activated;
 
+    public double LiveBytesPerGrain => Activated <= 0 ? 0 : (double)(After.LiveBytes - Before.LiveBytes) / Activated;
+
     public double WorkingSetBytesPerGrain => Activated <= 0 ? 0 : (double)(After.WorkingSetBytes - Before.WorkingSetBytes) / Activated;
 
     public override string ToString() =>
         $"{Activated:N0} user grains activated in {ActivateSeconds:F1} s: managed heap {Before.HeapBytes / 1e6:F1} → {After.HeapBytes / 1e6:F1} MB "
-        + $"({HeapBytesPerGrain:F0} bytes per grain), working set {Before.WorkingSetBytes / 1e6:F1} → {After.WorkingSetBytes / 1e6:F1} MB "
+        + $"({HeapBytesPerGrain:F0} bytes per grain, {LiveBytesPerGrain:F0} of them live objects), working set {Before.WorkingSetBytes / 1e6:F1} → {After.WorkingSetBytes / 1e6:F1} MB "
         + $"({WorkingSetBytesPerGrain:F0} bytes per grain)";
 }
 
@@ -71,7 +77,8 @@ public static class GrainMemory
 
         var activations = await management.GetTotalActivationCount();
         var text = await http.GetStringAsync(siloMetrics, cancellationToken);
-        return new SiloMemory(activations, Sum(text, "dotnet_gc_last_collection_heap_size_bytes"), Sum(text, "dotnet_process_memory_working_set_bytes"));
+        return new SiloMemory(activations, Sum(text, "dotnet_gc_last_collection_heap_size_bytes"), Sum(text, "dotnet_process_memory_working_set_bytes"),
+            Sum(text, "dotnet_gc_last_collection_heap_fragmentation_size_bytes"));
     }
 
     // The sum over a metric's series (one per generation for the heap), from Prometheus' text format.

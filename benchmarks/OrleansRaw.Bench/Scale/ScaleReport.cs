@@ -23,11 +23,14 @@ public static class ScaleReport
             md.AppendLine($"One silo; {memory.Grains:N0} user grains activated (after {1_000:N0} to warm up) the way an API server activates a user's grain on their "
                 + "first write (the write recorded with the server as lease holder); figures after two full collections, from the silo's `/metrics`.");
             md.AppendLine();
-            md.AppendLine("| | Activations | Managed heap | Working set |");
-            md.AppendLine("|---|---|---|---|");
-            md.AppendLine($"| before | {memory.Before.Activations:N0} | {Mb(memory.Before.HeapBytes)} | {Mb(memory.Before.WorkingSetBytes)} |");
-            md.AppendLine($"| after | {memory.After.Activations:N0} | {Mb(memory.After.HeapBytes)} | {Mb(memory.After.WorkingSetBytes)} |");
-            md.AppendLine($"| **per grain** | | **{memory.HeapBytesPerGrain:N0} bytes** | {memory.WorkingSetBytesPerGrain:N0} bytes |");
+            md.AppendLine("| | Activations | Managed heap | of it live objects | Working set |");
+            md.AppendLine("|---|---|---|---|---|");
+            md.AppendLine($"| before | {memory.Before.Activations:N0} | {Mb(memory.Before.HeapBytes)} | {Mb(memory.Before.LiveBytes)} | {Mb(memory.Before.WorkingSetBytes)} |");
+            md.AppendLine($"| after | {memory.After.Activations:N0} | {Mb(memory.After.HeapBytes)} | {Mb(memory.After.LiveBytes)} | {Mb(memory.After.WorkingSetBytes)} |");
+            md.AppendLine($"| **per grain** | | **{memory.HeapBytesPerGrain:N0} bytes** | {memory.LiveBytesPerGrain:N0} bytes | {memory.WorkingSetBytesPerGrain:N0} bytes |");
+            md.AppendLine();
+            md.AppendLine("The managed heap counts the free space the collections left between live objects (the runtime's "
+                + "`dotnet.gc.last_collection.heap.fragmentation.size`); the live objects are the heap without it.");
             md.AppendLine();
             md.AppendLine($"Activating them took {memory.ActivateSeconds:F1} s ({memory.Activated / Math.Max(memory.ActivateSeconds, 0.001):N0} activations/s, 64 in flight).");
             md.AppendLine();
@@ -54,7 +57,7 @@ public static class ScaleReport
             md.AppendLine("## Grain calls by silo count");
             md.AppendLine();
             md.AppendLine($"An Orleans client (as the API's) calls user grains in a closed loop, {results.CallSeconds:0} s measured after {results.WarmUpSeconds:0} s of warm-up, "
-                + "256 users whose writes every replica has replayed: `decision` is `RouteReadAsync` (the read goes to a caught-up replica), "
+                + $"{results.DecisionUsers:N0} users whose writes every replica has replayed: `decision` is `RouteReadAsync` (the read goes to a caught-up replica), "
                 + "`lease` is `LeaseAsync` (what an API server asks once a lease — 1 s — ran out). CPU from `/proc` over the measured window.");
             md.AppendLine();
             md.AppendLine("| Silos | Call | In flight | Calls/s | p50 | p99 | Silos' CPU (cores) | Calls per silo CPU-second | Client's CPU (cores) |");

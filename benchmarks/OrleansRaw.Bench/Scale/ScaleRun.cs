@@ -19,6 +19,7 @@ public sealed class ScaleResults
     public RedisFootprintResult? Redis { get; set; }
     public List<SiloCallResult> Calls { get; set; } = [];
     public double CallSeconds { get; set; }
+    public int DecisionUsers { get; set; } = 256;
     public double WarmUpSeconds { get; set; }
 }
 
@@ -30,7 +31,6 @@ public sealed class ScaleResults
 /// </summary>
 public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<string> log)
 {
-    private const int DecisionUsers = 256;
     private const int WarmGrains = 1_000;
     private static readonly int[] SiloCounts = [1, 2, 3];
     private static readonly int[] InFlight = [1, 64];
@@ -70,13 +70,14 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
         await system.StopAsync();
 
         results.CallSeconds = options.DecisionDuration.TotalSeconds;
+        results.DecisionUsers = options.DecisionUsers;
         results.WarmUpSeconds = WarmUp.TotalSeconds;
         foreach (var silos in SiloCounts)
         {
             await system.StartAsync(strategy, silos, cancellationToken);
             await using (var client = await DecisionBenchmark.ConnectAsync(env.Redis, system.ClusterId, BenchEnvironment.ServiceId, cancellationToken))
             {
-                var users = Users(DecisionUsers);
+                var users = Users(options.DecisionUsers);
                 await client.PrepareUsersAsync(users, await replicas.PrimaryPositionAsync(cancellationToken), cancellationToken);
                 await replicas.WaitForCatchUpAsync(cancellationToken);
                 await Task.Delay(300, cancellationToken); // the silos' snapshots see the replicas caught up (a poll is 50 ms)

@@ -14,7 +14,7 @@ public sealed class ScaleReportTests
         var results = new ScaleResults
         {
             Command = "./bench --scale",
-            Memory = new GrainMemoryResult(100_000, new SiloMemory(1_000, 60_000_000, 150_000_000), new SiloMemory(101_000, 300_000_000, 400_000_000), 12.5),
+            Memory = new GrainMemoryResult(100_000, new SiloMemory(1_000, 60_000_000, 150_000_000, 1_000_000), new SiloMemory(101_000, 300_000_000, 400_000_000, 21_000_000), 12.5),
             Redis = new RedisFootprintResult(10_000, 10_000, new RedisSnapshot(1, 600, 1_400_000), new RedisSnapshot(1, 600, 1_400_000), 20),
             Calls =
             [
@@ -26,7 +26,7 @@ public sealed class ScaleReportTests
 
         var report = ScaleReport.Render(results);
 
-        Assert.Contains("**2,400 bytes**", report); // (300 − 60) MB over 100,000 grains
+        Assert.Contains("**2,400 bytes** | 2,200 bytes |", report); // (300 − 60) MB over 100,000 grains, 20 MB of it free space
         Assert.Contains("| **per user** | 0.00 | **0.0 bytes**", report);
         foreach (var silos in new[] { 1, 2, 3 })
         {
