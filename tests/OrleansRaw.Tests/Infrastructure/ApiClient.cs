@@ -59,7 +59,8 @@ public sealed class ApiClient : IDisposable
     /// <summary>A client of the test server (or of its Kestrel port) of <paramref name="api"/>.</summary>
     public static ApiClient For(WebApplicationFactory<Program> api) =>
         // What WebApplicationFactory.CreateClient() sets up (redirects, cookies), then the handlers the answers are read with.
-        new(api.CreateDefaultClient(new TestHandlers.RedirectHandler(), new TestHandlers.CookieContainerHandler(), new HeadersInspectionHandler(), new StatusHandler()));
+        new(api.CreateDefaultClient(
+            new TestHandlers.RedirectHandler(), new TestHandlers.CookieContainerHandler(), new HeadersInspectionHandler(), new StatusHandler()));
 
     /// <summary>A client of the API listening at <paramref name="address"/>.</summary>
     public static ApiClient At(Uri address, TimeSpan? timeout = null)
