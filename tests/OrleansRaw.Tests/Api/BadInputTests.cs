@@ -1,7 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
 using System.Text;
 using Dapper;
+using Microsoft.Kiota.Abstractions;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -10,6 +11,7 @@ namespace OrleansRaw.Tests.Api;
 /// <summary>
 /// Hostile and broken input: every case is answered with the right 4xx and a ProblemDetails body, never a 500, and
 /// leaves the user's rows on the primary exactly as they were. Valid text that looks like SQL is stored as text.
+/// The broken requests go raw (<see cref="ApiClient.Http"/>): the generated client only sends well-formed ones.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper output)
@@ -122,7 +124,7 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
         // The test server enforces no body size limit; the production server does, also for bodies of unknown length.
         await using var kestrel = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
         kestrel.UseKestrel(0);
-        using var client = new ApiClient(kestrel.CreateClient());
+        using var client = ApiClient.For(kestrel);
         Assert.NotEqual(5080, client.Http.BaseAddress!.Port);
         await client.SignInAsync(TestUsers.NewId());
         var before = await fixture.Db.UserRowsAsync(client.UserId!.Value);
@@ -142,7 +144,7 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
         // ProblemDetails body (nothing of ours runs); what matters is the 4xx and that nothing was written.
         await using var kestrel = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
         kestrel.UseKestrel(0);
-        using var client = new ApiClient(kestrel.CreateClient());
+        using var client = ApiClient.For(kestrel);
         await client.SignInAsync(TestUsers.NewId());
         var before = await fixture.Db.UserRowsAsync(client.UserId!.Value);
 
@@ -160,8 +162,7 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
         using var client = await SeededUserAsync(); // holds 2 of product 7
         var before = await fixture.Db.UserRowsAsync(client.UserId!.Value);
 
-        using var response = await client.Http.PostAsJsonAsync("/api/cart/items", new { productId = 7, quantity = 999 });
-        await ProblemResponse.AssertAsync(response, HttpStatusCode.BadRequest);
+        await ProblemResponse.ThrowsAsync(() => client.AddToCartAsync(7, 999), HttpStatusCode.BadRequest);
         Assert.Equal(before, await fixture.Db.UserRowsAsync(client.UserId.Value));
     }
 
@@ -175,14 +176,14 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
         const string Bio = "' OR '1'='1' UNION SELECT * FROM users --";
 
         var (post, _) = await client.CreatePostAsync(Content);
-        var profile = await client.PutProfileAsync(Name, Bio);
+        var profile = (await client.PutProfileAsync(Name, Bio)).Body;
         Assert.Equal(Content, post.Content);
         Assert.Equal((Name, Bio), (profile.Name, profile.Bio));
 
         await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
         Assert.Equal(Content, await connection.ExecuteScalarAsync<string>("SELECT content FROM posts WHERE id = @id", new { id = post.Id }));
         Assert.Equal(Name, await connection.ExecuteScalarAsync<string>("SELECT name FROM users WHERE id = @id", new { id = client.UserId }));
-        var read = await client.GetAsync<ApiClient.Post>($"/api/posts/{post.Id}?consistency=strong");
+        var read = await client.GetPostAsync(post.Id, strong: StrongRead.Query);
         Assert.Equal(Content, read.Body.Content);
 
         var tablesAfter = await TableCountsAsync();
@@ -204,37 +205,30 @@ public sealed class BadInputTests(SystemFixture fixture, ITestOutputHelper outpu
         // The bucket holds 2 and gains 1 a second: the 3rd quick write is refused, unless a refill tick fell between
         // the writes, in which case the 4th is (four writes take far less than the two seconds two ticks need).
         var statuses = new List<HttpStatusCode>();
-        HttpResponseMessage? refused = null;
+        ApiException? refused = null;
         for (var i = 0; i < 4 && refused is null; i++)
         {
-            var response = await client.Http.PostAsJsonAsync("/api/posts", new { content = $"write {i}" });
-            statuses.Add(response.StatusCode);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            var answer = await ApiClient.AnswerAsync(client.CreatePostAsync($"write {i}"));
+            statuses.Add(answer.Status);
+            if (answer.Status == HttpStatusCode.TooManyRequests)
             {
-                refused = response;
-            }
-            else
-            {
-                response.Dispose();
+                refused = answer.Problem;
             }
         }
 
         Assert.NotNull(refused);
-        using (refused)
-        {
-            Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created], statuses.Take(2));
-            Assert.InRange(statuses.Count, 3, 4);
-            await ProblemResponse.AssertAsync(refused, HttpStatusCode.TooManyRequests);
-            var retryAfter = refused.Headers.RetryAfter?.Delta;
-            Assert.NotNull(retryAfter);
-            Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-            Assert.StartsWith($"{statuses.Count - 1} posts", await fixture.Db.UserRowsAsync(client.UserId!.Value));
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created], statuses.Take(2));
+        Assert.InRange(statuses.Count, 3, 4);
+        ProblemResponse.AssertThrown(refused, HttpStatusCode.TooManyRequests);
+        var retryAfter = refused.ResponseHeaders.TryGetValue("Retry-After", out var values) ? RetryConditionHeaderValue.Parse(values.Single()).Delta : null;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+        Assert.StartsWith($"{statuses.Count - 1} posts", await fixture.Db.UserRowsAsync(client.UserId!.Value));
 
-            // After waiting as told (plus a little: the bucket refills on a timer, which a busy machine fires late), the user may write again.
-            await Task.Delay(retryAfter.Value + TimeSpan.FromMilliseconds(250));
-            using var again = await client.Http.PostAsJsonAsync("/api/posts", new { content = "after waiting" });
-            Assert.True(again.StatusCode == HttpStatusCode.Created, $"after waiting {retryAfter}: {(int)again.StatusCode} {await again.Content.ReadAsStringAsync()} (writes before: {string.Join(", ", statuses)})");
-        }
+        // After waiting as told (plus a little: the bucket refills on a timer, which a busy machine fires late), the user may write again.
+        await Task.Delay(retryAfter.Value + TimeSpan.FromMilliseconds(250));
+        var again = await ApiClient.AnswerAsync(client.CreatePostAsync("after waiting"));
+        Assert.True(again.Status == HttpStatusCode.Created, $"after waiting {retryAfter}: {(int)again.Status} {again.Problem?.Message} (writes before: {string.Join(", ", statuses)})");
     }
 
     // A user with a post, a profile and a cart line, so that a bad request that changed anything would show.

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using Npgsql;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -39,12 +38,12 @@ public sealed class BulkheadTests(SystemFixture fixture, ITestOutputHelper outpu
         var readers = new List<ApiClient>();
         for (var i = 0; i < Readers; i++)
         {
-            var reader = await new ApiClient(api.CreateClient()).SignInAsync(TestUsers.NewId());
+            var reader = await ApiClient.For(api).SignInAsync(TestUsers.NewId());
             await reader.PutProfileAsync("reader " + i, "");
             readers.Add(reader);
         }
 
-        using var writer = await new ApiClient(api.CreateClient()).SignInAsync(TestUsers.NewId());
+        using var writer = await ApiClient.For(api).SignInAsync(TestUsers.NewId());
         await writer.CreatePostAsync("warm-up"); // the writer's grain is active, the pool has connections
 
         // Every strong read (a profile read) blocks on the primary while this lock is held, holding its connection,
@@ -61,9 +60,9 @@ public sealed class BulkheadTests(SystemFixture fixture, ITestOutputHelper outpu
         var reads = Enumerable.Range(0, StrongReads).Select(async i =>
         {
             var reader = readers[i % Readers];
-            using var response = await reader.Http.GetAsync($"/api/profile/{reader.UserId}?consistency=strong");
-            statuses.AddOrUpdate(((int)response.StatusCode).ToString(), 1, (_, n) => n + 1);
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null)
+            var answer = await ApiClient.AnswerAsync(reader.GetProfileAsync(reader.UserId!.Value, strong: StrongRead.Query));
+            statuses.AddOrUpdate(((int)answer.Status).ToString(), 1, (_, n) => n + 1);
+            if (answer.Status == HttpStatusCode.ServiceUnavailable && answer.RetryAfter is null)
             {
                 Interlocked.Increment(ref withoutRetryAfter);
             }
@@ -78,8 +77,8 @@ public sealed class BulkheadTests(SystemFixture fixture, ITestOutputHelper outpu
             while (until.Elapsed < Hold)
             {
                 var took = Stopwatch.StartNew();
-                using var response = await writer.Http.PostAsJsonAsync("/api/posts", new { content = "during the burst" });
-                writes.Add((took.Elapsed, response.StatusCode));
+                var answer = await ApiClient.AnswerAsync(writer.CreatePostAsync("during the burst"));
+                writes.Add((took.Elapsed, answer.Status));
                 await Task.Delay(50);
             }
         }

@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -26,18 +25,17 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
     public async Task EverySuccessfulWrite_ReturnsAUrlSafeSignedToken()
     {
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
-        var writes = new Func<Task<HttpResponseMessage>>[]
+        var writes = new Func<Task<string?>>[]
         {
-            () => client.Http.PostAsJsonAsync("/api/posts", new { content = "token please" }),
-            () => client.Http.PutAsJsonAsync("/api/profile", new { name = "Token", bio = "" }),
-            () => client.Http.PostAsJsonAsync("/api/cart/items", new { productId = 3, quantity = 1 }),
-            () => client.Http.DeleteAsync("/api/cart/items/3"),
+            async () => (await client.CreatePostAsync("token please")).Token,
+            async () => (await client.PutProfileAsync("Token", "")).Token,
+            async () => (await client.AddToCartAsync(3, 1)).Token,
+            async () => (await client.RemoveFromCartAsync(3)).Token,
         };
         foreach (var write in writes)
         {
-            using var response = await write();
-            Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri}: {(int)response.StatusCode}");
-            var token = Assert.Single(response.Headers.GetValues(TokenHeader));
+            var token = await write();
+            Assert.NotNull(token);
             Assert.Matches(UrlSafeToken(), token);
         }
     }
@@ -48,9 +46,9 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         var (post, token) = await client.CreatePostAsync("read me back " + Guid.NewGuid());
 
-        var posts = await client.GetAsync<List<ApiClient.Post>>("/api/posts", token);
+        var posts = await client.GetPostsAsync(token);
         Assert.Contains(posts.Body, p => p.Id == post.Id);
-        var one = await client.GetAsync<ApiClient.Post>($"/api/posts/{post.Id}", token);
+        var one = await client.GetPostAsync(post.Id, token);
         Assert.Equal(post.Content, one.Body.Content);
     }
 
@@ -81,6 +79,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
 
+        // Raw HTTP: "two-tokens" sends the header twice, which the generated client cannot; every case goes the same way.
         foreach (var path in new[] { "/api/posts", "/api/cart" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -102,14 +101,11 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         // Signed as the first version did (v1|userId|lsn), with the same derived key.
         var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Deployment.SigningKey), "orleansraw-consistency-token"u8);
         var old = Encoding.UTF8.GetBytes($"v1|{parts[1]}|{parts[3]}");
-        var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts", Join(old, HMACSHA256.HashData(key, old)));
+        var read = await client.GetPostsAsync(Join(old, HMACSHA256.HashData(key, old)));
         Assert.Contains(read.Body, p => p.Id == post.Id);
         Assert.Equal(("primary", "other-timeline"), (read.Source, read.Reason));
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/posts");
-        request.Headers.Add(TokenHeader, Join(old, HMACSHA256.HashData(key, old)));
-        using var response = await client.Http.SendAsync(request);
-        var (renewed, _) = Split(Assert.Single(response.Headers.GetValues(TokenHeader)));
+        Assert.NotNull(read.Token);
+        var (renewed, _) = Split(read.Token);
         Assert.StartsWith("v2|", Encoding.UTF8.GetString(renewed));
     }
 
@@ -123,8 +119,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         for (var i = 0; i < Users; i++)
         {
             var writer = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
-            var reader = new ApiClient(second.CreateClient());
-            reader.Http.DefaultRequestHeaders.Authorization = writer.Http.DefaultRequestHeaders.Authorization;
+            var reader = ApiClient.For(second).SignInAs(writer);
             users.Add((writer, reader));
         }
 
@@ -139,7 +134,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
                 for (var i = 0; i < PairsPerUser; i++)
                 {
                     var (post, _) = await user.Writer.CreatePostAsync($"instance A {i} {Guid.NewGuid():N}");
-                    var read = await user.Reader.GetAsync<List<ApiClient.Post>>("/api/posts");
+                    var read = await user.Reader.GetPostsAsync();
                     if (!read.Body.Any(p => p.Id == post.Id))
                     {
                         Interlocked.Increment(ref stale);
@@ -205,7 +200,7 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
             var (latest, _) = await client.CreatePostAsync("second");
 
             // An old token only asks for an older position; the grain still knows the latest write.
-            var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts", oldToken);
+            var read = await client.GetPostsAsync(oldToken);
             Assert.Contains(read.Body, p => p.Id == latest.Id);
         }
         finally

@@ -4,7 +4,10 @@ using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Api;
 
-/// <summary>The contract's discoverable parts: the OpenAPI document, the health probes and the replica snapshot.</summary>
+/// <summary>
+/// The contract's discoverable parts: the OpenAPI document, the health probes and the replica snapshot. The OpenAPI
+/// document itself and the probes are not described in it, so those are read raw.
+/// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class ContractTests(SystemFixture fixture)
 {
@@ -75,24 +78,23 @@ public sealed class ContractTests(SystemFixture fixture)
     public async Task Replicas_ShowThePrimaryPosition_AndBothReplicas()
     {
         using var client = fixture.Default.CreateClient();
-        using var response = await client.Http.GetAsync("/api/replicas");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var root = document.RootElement;
+        var answer = await client.GetReplicasAsync();
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        var view = answer.Body;
 
-        var primaryLsn = Lsn.Parse(root.GetProperty("primaryLsn").GetString()!);
+        var primaryLsn = Lsn.Parse(view.PrimaryLsn!);
         Assert.True(primaryLsn > Lsn.Zero);
-        var replicas = root.GetProperty("replicas").EnumerateArray().ToList();
-        Assert.Equal(["replica-1", "replica-2"], replicas.Select(r => r.GetProperty("name").GetString()).Order());
+        var replicas = view.Replicas!;
+        Assert.Equal(["replica-1", "replica-2"], replicas.Select(r => r.Name).Order());
         foreach (var replica in replicas)
         {
-            Assert.True(replica.GetProperty("healthy").GetBoolean());
+            Assert.True(replica.Healthy);
             // Not compared with primaryLsn: the monitor samples the primary first, so a replica may be sampled a write later.
-            Assert.True(Lsn.Parse(replica.GetProperty("replayLsn").GetString()!) > Lsn.Zero);
-            Assert.True(replica.GetProperty("lagMs").GetDouble() >= 0);
-            Assert.True(replica.GetProperty("lagBytes").GetInt64() >= 0);
-            var sampledAt = replica.GetProperty("sampledAt").GetDateTimeOffset();
-            Assert.InRange(sampledAt, DateTimeOffset.UtcNow.AddSeconds(-30), DateTimeOffset.UtcNow.AddSeconds(5));
+            Assert.True(Lsn.Parse(replica.ReplayLsn!) > Lsn.Zero);
+            Assert.True(replica.LagMs >= 0);
+            Assert.True(replica.LagBytes >= 0);
+            Assert.NotNull(replica.SampledAt);
+            Assert.InRange(replica.SampledAt.Value, DateTimeOffset.UtcNow.AddSeconds(-30), DateTimeOffset.UtcNow.AddSeconds(5));
         }
     }
 }

@@ -42,14 +42,14 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         await fixture.Db.SetLagAsync(TimeSpan.Zero);
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         var (post, _) = await client.CreatePostAsync("caught up " + Guid.NewGuid());
-        var profile = await client.PutProfileAsync("Caught Up", "bio " + Guid.NewGuid());
+        var profile = (await client.PutProfileAsync("Caught Up", "bio " + Guid.NewGuid())).Body;
         await client.AddToCartAsync(7, 2);
         await WaitForReplicasAsync();
 
-        var posts = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
-        var ownProfile = await client.GetAsync<ApiClient.Profile>($"/api/profile/{profile.Id}");
-        var cart = await client.GetAsync<ApiClient.Cart>("/api/cart");
-        var onePost = await client.GetAsync<ApiClient.Post>($"/api/posts/{post.Id}");
+        var posts = await client.GetPostsAsync();
+        var ownProfile = await client.GetProfileAsync(profile.Id);
+        var cart = await client.GetCartAsync();
+        var onePost = await client.GetPostAsync(post.Id);
 
         foreach (var read in new[] { (posts.Source, posts.Reason), (ownProfile.Source, ownProfile.Reason), (cart.Source, cart.Reason), (onePost.Source, onePost.Reason) })
         {
@@ -71,26 +71,26 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         using var reader = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         using var anonymous = fixture.Default.CreateClient();
         var (post, _) = await author.CreatePostAsync("foreign " + Guid.NewGuid());
-        var profile = await author.PutProfileAsync("Author", "");
+        var profile = (await author.PutProfileAsync("Author", "")).Body;
         await WaitForReplicasAsync();
 
         foreach (var client in new[] { reader, anonymous })
         {
-            var posts = await client.GetAsync<List<ApiClient.Post>>($"/api/users/{profile.Id}/posts");
+            var posts = await client.GetUserPostsAsync(profile.Id);
             Assert.Contains(posts.Body, p => p.Id == post.Id);
             AssertEventualFromReplica(posts);
 
-            var authorProfile = await client.GetAsync<ApiClient.Profile>($"/api/profile/{profile.Id}");
+            var authorProfile = await client.GetProfileAsync(profile.Id);
             Assert.Equal("Author", authorProfile.Body.Name);
             AssertEventualFromReplica(authorProfile);
 
-            var feed = await client.GetAsync<List<ApiClient.Post>>("/api/feed");
+            var feed = await client.GetFeedAsync();
             Assert.Contains(feed.Body, p => p.Id == post.Id);
             AssertEventualFromReplica(feed);
         }
 
         // One post by id is the caller's own read when signed in; anonymous it is eventual.
-        var anonymousPost = await anonymous.GetAsync<ApiClient.Post>($"/api/posts/{post.Id}");
+        var anonymousPost = await anonymous.GetPostAsync(post.Id);
         Assert.Equal(post.Content, anonymousPost.Body.Content);
         AssertEventualFromReplica(anonymousPost);
     }
@@ -106,26 +106,28 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         var (post, _) = await author.CreatePostAsync("critical " + Guid.NewGuid());
         await WaitForReplicasAsync();
 
-        foreach (var (client, path) in new[] { (author, $"/api/posts/{post.Id}"), (author, "/api/posts"), (anonymous, $"/api/posts/{post.Id}"), (anonymous, $"/api/users/{post.UserId}/posts"), (anonymous, "/api/feed") })
+        var strong = how == "query" ? StrongRead.Query : StrongRead.Header;
+        var reads = new (ApiClient Client, Func<Task<(HttpStatusCode Status, string Source, string Reason)>> Read)[]
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, how == "query" ? path + "?consistency=strong" : path);
-            if (how == "header")
-            {
-                request.Headers.Add("X-Read-Consistency", "strong");
-            }
-
-            using var response = await client.Http.SendAsync(request);
+            (author, async () => Answered(await author.GetPostAsync(post.Id, strong: strong))),
+            (author, async () => Answered(await author.GetPostsAsync(strong: strong))),
+            (anonymous, async () => Answered(await anonymous.GetPostAsync(post.Id, strong: strong))),
+            (anonymous, async () => Answered(await anonymous.GetUserPostsAsync(post.UserId, strong: strong))),
+            (anonymous, async () => Answered(await anonymous.GetFeedAsync(strong: strong))),
+        };
+        foreach (var (client, read) in reads)
+        {
             if (client == anonymous)
             {
                 // A strong read costs the primary: only an accountable, rate-limitable caller may ask for one.
-                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                await ProblemResponse.ThrowsAsync(read, HttpStatusCode.Unauthorized);
                 continue;
             }
 
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("primary", response.Headers.GetValues("X-Read-Source").Single());
-            Assert.Equal(RoutingReasons.Critical, response.Headers.GetValues("X-Consistency-Reason").Single());
+            var (status, source, reason) = await read();
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("primary", source);
+            Assert.Equal(RoutingReasons.Critical, reason);
         }
     }
 
@@ -143,12 +145,12 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         string? retryAfter = null;
         for (var i = 0; i < 30; i++)
         {
-            using var response = await greedy.Http.GetAsync("/api/posts?consistency=strong");
-            statuses.Add(response.StatusCode);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            var answer = await ApiClient.AnswerAsync(greedy.GetPostsAsync(strong: StrongRead.Query));
+            statuses.Add(answer.Status);
+            if (answer.Status == HttpStatusCode.TooManyRequests)
             {
-                retryAfter ??= response.Headers.RetryAfter?.ToString();
-                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                retryAfter ??= answer.RetryAfter;
+                ProblemResponse.AssertThrown(answer.Problem!, HttpStatusCode.TooManyRequests);
             }
         }
 
@@ -157,11 +159,9 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
         Assert.False(string.IsNullOrEmpty(retryAfter), "a 429 without Retry-After");
 
-        using var fair = await other.Http.GetAsync("/api/posts?consistency=strong");
-        Assert.Equal(HttpStatusCode.OK, fair.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ApiClient.AnswerAsync(other.GetPostsAsync(strong: StrongRead.Query))).Status);
         // An ordinary read of the same user is not limited.
-        using var ordinary = await greedy.Http.GetAsync("/api/posts");
-        Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ApiClient.AnswerAsync(greedy.GetPostsAsync())).Status);
     }
 
     [Fact]
@@ -169,10 +169,9 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
     {
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         using var anonymous = fixture.Default.CreateClient();
-        foreach (var http in new[] { client.Http, anonymous.Http })
+        foreach (var caller in new[] { client, anonymous })
         {
-            using var response = await http.GetAsync($"/api/posts/{long.MaxValue}");
-            await ProblemResponse.AssertAsync(response, HttpStatusCode.NotFound);
+            await ProblemResponse.ThrowsAsync(() => caller.GetPostAsync(long.MaxValue), HttpStatusCode.NotFound);
         }
     }
 
@@ -185,7 +184,7 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
         var (newer, _) = await author.CreatePostAsync("feed 2 " + Guid.NewGuid());
         await WaitForReplicasAsync();
 
-        var feed = await anonymous.GetAsync<List<ApiClient.Post>>("/api/feed");
+        var feed = await anonymous.GetFeedAsync();
         Assert.InRange(feed.Body.Count, 2, 100);
         var newerAt = feed.Body.FindIndex(p => p.Id == newer.Id);
         var olderAt = feed.Body.FindIndex(p => p.Id == older.Id);
@@ -210,6 +209,8 @@ public sealed class ServiceScenarioTests(SystemFixture fixture, ITestOutputHelpe
             await fixture.Db.SetLagAsync(TimeSpan.Zero);
         }
     }
+
+    private static (HttpStatusCode Status, string Source, string Reason) Answered<T>(Read<T> read) => (read.Status, read.Source, read.Reason);
 
     private static void AssertEventualFromReplica<T>(Read<T> read)
     {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Balancing;
@@ -29,9 +27,8 @@ public sealed class BrowserUser(Uri address, long userId, string bearer)
 
     public static async Task<BrowserUser> SignInAsync(Uri address, long userId)
     {
-        using var http = new HttpClient { BaseAddress = address };
-        var bearer = await new ApiClient(http).TokenForAsync(userId);
-        return new BrowserUser(address, userId, bearer);
+        using var client = ApiClient.At(address);
+        return new BrowserUser(address, userId, await client.TokenForAsync(userId));
     }
 
     /// <summary>Both tabs, each one request at a time, until <paramref name="stop"/> or <paramref name="maxRequests"/> in all.</summary>
@@ -44,15 +41,15 @@ public sealed class BrowserUser(Uri address, long userId, string bearer)
 
     private async Task RunTabAsync(string tab, List<Request> requests, int maxRequests, CancellationToken stop)
     {
-        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var client = ApiClient.At(address, TimeSpan.FromSeconds(30));
+        client.SignInAs(bearer);
         string? cookie = null;
         var round = 0;
         while (!stop.IsCancellationRequested && Count(requests) < maxRequests)
         {
-            using var post = new HttpRequestMessage(HttpMethod.Post, "/api/posts") { Content = JsonContent.Create(new { content = $"{tab} {round++}" }) };
-            post.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
-            var (write, written) = await SendAsync(http, post, tab, write: true, expectedPostId: null);
+            var content = $"{tab} {round++}";
+            var key = Guid.NewGuid().ToString("N");
+            var (write, written) = await SendAsync(tab, write: true, id => client.CreatePostAsync(content, key, id), post => (post.Body.Id, false));
             Add(requests, write);
             cookie = written.Token ?? cookie;
             if (written.PostId is not { } postId)
@@ -60,53 +57,33 @@ public sealed class BrowserUser(Uri address, long userId, string bearer)
                 continue;
             }
 
-            using var get = new HttpRequestMessage(HttpMethod.Get, "/api/posts");
-            if (tab == CookieTab && cookie is not null)
-            {
-                get.Headers.Add("X-Consistency-Token", cookie);
-            }
-
-            var (read, answer) = await SendAsync(http, get, tab, write: false, expectedPostId: postId);
+            var token = tab == CookieTab ? cookie : null;
+            var (read, answer) = await SendAsync(tab, write: false, id => client.GetPostsAsync(token, headers: id),
+                posts => (null, !posts.Body.Any(p => p.Id == postId)));
             Add(requests, read);
             cookie = answer.Token ?? cookie;
         }
     }
 
-    private static async Task<(Request Request, (long? PostId, string? Token) Answer)> SendAsync(
-        HttpClient http, HttpRequestMessage message, string tab, bool write, long? expectedPostId)
+    // One request with its X-Request-Id, recorded as it went: the answer's status and headers, or why there was none.
+    private static async Task<(Request Request, (long? PostId, string? Token) Answer)> SendAsync<T>(
+        string tab, bool write, Func<Dictionary<string, string>, Task<T>> send, Func<T, (long? PostId, bool Stale)> look) where T : class, IAnswer
     {
         var id = Guid.NewGuid().ToString("N");
-        message.Headers.Add("X-Request-Id", id);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await http.SendAsync(message);
-            var status = (int)response.StatusCode;
-            var server = Header(response, "X-Api-Server");
-            var token = Header(response, "X-Consistency-Token");
-            long? postId = null;
-            var stale = false;
-            if (response.IsSuccessStatusCode && write)
-            {
-                postId = (await response.Content.ReadFromJsonAsync<ApiClient.Post>())!.Id;
-            }
-            else if (response.IsSuccessStatusCode)
-            {
-                var posts = (await response.Content.ReadFromJsonAsync<List<ApiClient.Post>>())!;
-                stale = !posts.Any(p => p.Id == expectedPostId);
-            }
-
-            var request = new Request(id, tab, write, started, Stopwatch.GetTimestamp(), status, server, Header(response, "X-Read-Source"), stale);
-            return (request, (postId, token));
+            var answer = await ApiClient.AnswerAsync(send(new() { ["X-Request-Id"] = id }));
+            var (postId, stale) = answer.Result is { } result ? look(result) : (null, false);
+            var request = new Request(id, tab, write, started, Stopwatch.GetTimestamp(), (int)answer.Status, answer.Header("X-Api-Server"),
+                answer.Header("X-Read-Source"), stale);
+            return (request, (postId, answer.Header("X-Consistency-Token")));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             return (new Request(id, tab, write, started, Stopwatch.GetTimestamp(), 0, null, null, false, ex.InnerException?.Message ?? ex.Message), (null, null));
         }
     }
-
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 
     private static int Count(List<Request> requests)
     {

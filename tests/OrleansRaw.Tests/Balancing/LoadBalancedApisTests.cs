@@ -109,15 +109,14 @@ public sealed class LoadBalancedApisTests(SystemFixture fixture, ITestOutputHelp
     // Until an API server has its first replica snapshot, all its reads go to the primary: safe, and proving nothing.
     private static async Task WaitForReplicaReadsAsync(AppProcess api)
     {
-        using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromSeconds(5) };
+        using var client = ApiClient.At(api.Address, TimeSpan.FromSeconds(5));
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(60))
         {
             try
             {
-                using var read = await http.GetAsync("/api/users/1/posts");
-                if (read.IsSuccessStatusCode && read.Headers.TryGetValues("X-Read-Source", out var source)
-                    && source.Single().StartsWith("replica:", StringComparison.Ordinal))
+                var read = await ApiClient.AnswerAsync(client.GetUserPostsAsync(1));
+                if (read.Result is not null && read.Header("X-Read-Source")?.StartsWith("replica:", StringComparison.Ordinal) == true)
                 {
                     return;
                 }

@@ -60,7 +60,7 @@ public sealed class MultiProcessCluster : IAsyncDisposable
         return silo;
     }
 
-    public ApiClient CreateClient() => new(Api.CreateClient());
+    public ApiClient CreateClient() => ApiClient.For(Api);
 
     /// <summary>The silo process whose address hosts the user's grain right now.</summary>
     public async Task<SiloProcess> SiloOfAsync(long userId)

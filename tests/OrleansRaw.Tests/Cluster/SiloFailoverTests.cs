@@ -45,7 +45,7 @@ public sealed class SiloFailoverTests(SystemFixture fixture, ITestOutputHelper o
             var killedAt = Stopwatch.StartNew();
             victim!.Kill();
 
-            var read = await first.GetAsync<List<ApiClient.Post>>("/api/posts");
+            var read = await first.GetPostsAsync();
             Assert.Contains(read.Body, p => p.Id == post.Id);
             output.WriteLine($"first own read after SIGKILL: {read.Source}, {read.Reason}, {killedAt.ElapsedMilliseconds} ms after the kill");
 
@@ -58,7 +58,7 @@ public sealed class SiloFailoverTests(SystemFixture fixture, ITestOutputHelper o
                 foreach (var (_, client) in users)
                 {
                     var (p, _) = await client.CreatePostAsync("during recovery");
-                    var r = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                    var r = await client.GetPostsAsync();
                     stale += r.Body.Any(x => x.Id == p.Id) ? 0 : 1;
                     reasons.AddOrUpdate(r.Reason, 1, (_, n) => n + 1);
                 }
@@ -115,7 +115,7 @@ public sealed class SiloFailoverTests(SystemFixture fixture, ITestOutputHelper o
                 while (!stop.IsCancellationRequested)
                 {
                     var (post, _) = await client.CreatePostAsync("under load");
-                    var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                    var read = await client.GetPostsAsync();
                     Interlocked.Add(ref stale, read.Body.Any(p => p.Id == post.Id) ? 0 : 1);
                     Interlocked.Increment(ref pairs);
                 }
@@ -132,7 +132,7 @@ public sealed class SiloFailoverTests(SystemFixture fixture, ITestOutputHelper o
                 var id = NewUserId();
                 using var client = await cluster.CreateClient().SignInAsync(id);
                 var (post, _) = await client.CreatePostAsync("new user");
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 stale += read.Body.Any(p => p.Id == post.Id) ? 0 : 1;
                 onThird += (await cluster.SiloOfAsync(id)) == third ? 1 : 0;
             }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Failover;
@@ -29,7 +27,7 @@ public sealed class FailoverWorkload
     public IReadOnlyCollection<ReadRecord> Reads => _reads;
     public IReadOnlyCollection<(string Kind, TimeSpan At, bool RetryAfter)> Errors => _errors;
 
-    public Task RunAsync(Func<HttpClient> createClient, int writers, int anonymousReaders, CancellationToken stop)
+    public Task RunAsync(Func<ApiClient> createClient, int writers, int anonymousReaders, CancellationToken stop)
     {
         var baseId = Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000);
         var loops = Enumerable.Range(0, writers).Select(i => WriterAsync(createClient(), baseId + i, stop))
@@ -37,43 +35,41 @@ public sealed class FailoverWorkload
         return Task.WhenAll(loops);
     }
 
-    private async Task WriterAsync(HttpClient http, long userId, CancellationToken stop)
+    private async Task WriterAsync(ApiClient client, long userId, CancellationToken stop)
     {
-        using var _ = http;
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await new ApiClient(http).TokenForAsync(userId));
+        using var _ = client;
+        await client.SignInAsync(userId);
         _writers.Add(userId);
         while (!stop.IsCancellationRequested)
         {
             var content = $"failover drill {Guid.NewGuid():N}";
-            using var write = await http.PostAsJsonAsync("/api/posts", new { content }, CancellationToken.None);
-            if (write.StatusCode != HttpStatusCode.Created)
+            var write = await ApiClient.AnswerAsync(client.CreatePostAsync(content));
+            if (write.Status != HttpStatusCode.Created)
             {
                 Error("POST", write);
                 await Task.Delay(100, CancellationToken.None);
                 continue;
             }
 
-            var post = (await write.Content.ReadFromJsonAsync<ApiClient.Post>())!;
-            _acknowledged.Add((content, post.Id, Now));
+            _acknowledged.Add((content, write.Result!.Body.Id, Now));
             var startedAt = Now;
-            using var read = await http.GetAsync("/api/posts", CancellationToken.None);
-            if (read.StatusCode != HttpStatusCode.OK)
+            var read = await ApiClient.AnswerAsync(client.GetPostsAsync());
+            if (read.Status != HttpStatusCode.OK)
             {
                 Error("GET", read);
                 await Task.Delay(100, CancellationToken.None);
                 continue;
             }
 
-            var posts = (await read.Content.ReadFromJsonAsync<List<ApiClient.Post>>())!;
-            _reads.Add(new ReadRecord(startedAt, Header(read, "X-Read-Source"), Header(read, "X-Consistency-Reason"), Own: true,
-                posts.Any(p => p.Content == content) ? null : content));
+            _reads.Add(new ReadRecord(startedAt, read.Header("X-Read-Source") ?? "?", read.Header("X-Consistency-Reason") ?? "?", Own: true,
+                read.Result!.Body.Any(p => p.Content == content) ? null : content));
             await Task.Delay(20, CancellationToken.None);
         }
     }
 
-    private async Task AnonymousReaderAsync(HttpClient http, CancellationToken stop)
+    private async Task AnonymousReaderAsync(ApiClient client, CancellationToken stop)
     {
-        using var _ = http;
+        using var _ = client;
         while (!stop.IsCancellationRequested)
         {
             var writers = _writers.ToArray();
@@ -84,22 +80,19 @@ public sealed class FailoverWorkload
             }
 
             var startedAt = Now;
-            using var read = await http.GetAsync($"/api/users/{writers[Random.Shared.Next(writers.Length)]}/posts", CancellationToken.None);
-            if (read.StatusCode != HttpStatusCode.OK)
+            var read = await ApiClient.AnswerAsync(client.GetUserPostsAsync(writers[Random.Shared.Next(writers.Length)]));
+            if (read.Status != HttpStatusCode.OK)
             {
                 Error("GET anonymous", read);
                 await Task.Delay(100, CancellationToken.None);
                 continue;
             }
 
-            _reads.Add(new ReadRecord(startedAt, Header(read, "X-Read-Source"), Header(read, "X-Consistency-Reason"), Own: false, null));
+            _reads.Add(new ReadRecord(startedAt, read.Header("X-Read-Source") ?? "?", read.Header("X-Consistency-Reason") ?? "?", Own: false, null));
             await Task.Delay(20, CancellationToken.None);
         }
     }
 
-    private void Error(string method, HttpResponseMessage response) =>
-        _errors.Add(($"{method} {(int)response.StatusCode}", Now, response.Headers.RetryAfter is not null));
-
-    private static string Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.Single() : "?";
+    private void Error<T>(string method, Answer<T> answer) where T : class, IAnswer =>
+        _errors.Add(($"{method} {(int)answer.Status}", Now, answer.RetryAfter is not null));
 }

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Dapper;
 using Npgsql;
 using OrleansRaw.Tests.Cluster;
@@ -82,10 +81,10 @@ public sealed class TimelineFailoverTests(ITestOutputHelper output)
             // The API finds the promoted node on its own (a host state recheck every second): until then writes answer 503.
             for (var deadline = DateTime.UtcNow.AddSeconds(10); ; await Task.Delay(100))
             {
-                using var probe = await client.Http.PostAsJsonAsync("/api/posts", new { content = "writes back?" });
-                if (probe.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+                var probe = await ApiClient.AnswerAsync(client.CreatePostAsync("writes back?"));
+                if (probe.Problem is null || DateTime.UtcNow > deadline)
                 {
-                    Assert.True(probe.IsSuccessStatusCode, $"writes not back 10 s after the failover: {(int)probe.StatusCode}");
+                    Assert.True(probe.Problem is null, $"writes not back 10 s after the failover: {(int)probe.Status}");
                     break;
                 }
             }
@@ -94,7 +93,7 @@ public sealed class TimelineFailoverTests(ITestOutputHelper output)
             for (var i = 0; i < 20; i++)
             {
                 var (post, _) = await client.CreatePostAsync($"after the failover {i}");
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 Assert.Contains(read.Body, p => p.Id == post.Id);
                 reasons.Add($"{read.Source}/{read.Reason}");
                 await Task.Delay(50);
@@ -128,7 +127,7 @@ public sealed class TimelineFailoverTests(ITestOutputHelper output)
 
             var workload = new FailoverWorkload();
             using var stop = new CancellationTokenSource();
-            var running = workload.RunAsync(() => cluster.Api.CreateClient(), Writers, AnonymousReaders, stop.Token);
+            var running = workload.RunAsync(cluster.CreateClient, Writers, AnonymousReaders, stop.Token);
 
             await Task.Delay(CutAt);
             var cut = workload.Now;

@@ -32,7 +32,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             await services.RunAsync("lag", "replica-2", "100");
             var workload = new FaultWorkload();
             using var stop = new CancellationTokenSource();
-            var running = workload.RunAsync(() => cluster.Api.CreateClient(), users: 8, stop.Token);
+            var running = workload.RunAsync(cluster.CreateClient, users: 8, stop.Token);
 
             await Task.Delay(FaultAt);
             var injected = workload.Elapsed;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using OrleansRaw.Tests.Infrastructure;
 
 namespace OrleansRaw.Tests.Faults;
@@ -30,44 +28,37 @@ public sealed class FaultWorkload
     public TimeSpan? LastErrorAt => _errorTimes.IsEmpty ? null : _errorTimes.Max();
     public TimeSpan? FirstErrorAt => _errorTimes.IsEmpty ? null : _errorTimes.Min();
 
-    public async Task RunAsync(Func<HttpClient> createClient, int users, CancellationToken stop)
+    public async Task RunAsync(Func<ApiClient> createClient, int users, CancellationToken stop)
     {
         var baseId = Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000);
         await Task.WhenAll(Enumerable.Range(0, users).Select(i => UserLoopAsync(createClient(), baseId + i, stop)));
     }
 
-    private async Task UserLoopAsync(HttpClient http, long userId, CancellationToken stop)
+    private async Task UserLoopAsync(ApiClient client, long userId, CancellationToken stop)
     {
-        using var _ = http;
-        using (var tokenResponse = await http.PostAsJsonAsync("/api/auth/dev-token", new { userId }))
-        {
-            tokenResponse.EnsureSuccessStatusCode();
-            var token = (await tokenResponse.Content.ReadFromJsonAsync<ApiClient.TokenResponse>())!.Token;
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
+        using var _ = client;
+        await client.SignInAsync(userId);
         while (!stop.IsCancellationRequested)
         {
-            using var write = await http.PostAsJsonAsync("/api/posts", new { content = "fault drill" });
-            if (write.StatusCode != HttpStatusCode.Created)
+            var write = await ApiClient.AnswerAsync(client.CreatePostAsync("fault drill"));
+            if (write.Status != HttpStatusCode.Created)
             {
                 Error("POST", write);
                 await Task.Delay(200);
                 continue;
             }
 
-            var post = (await write.Content.ReadFromJsonAsync<ApiClient.Post>())!;
+            var post = write.Result!.Body;
             _acknowledged.Add(post.Id);
-            using var read = await http.GetAsync("/api/posts");
-            if (read.StatusCode != HttpStatusCode.OK)
+            var read = await ApiClient.AnswerAsync(client.GetPostsAsync());
+            if (read.Status != HttpStatusCode.OK)
             {
                 Error("GET", read);
                 await Task.Delay(200);
                 continue;
             }
 
-            var posts = (await read.Content.ReadFromJsonAsync<List<ApiClient.Post>>())!;
-            if (!posts.Any(p => p.Id == post.Id))
+            if (!read.Result!.Body.Any(p => p.Id == post.Id))
             {
                 Interlocked.Increment(ref _stale);
             }
@@ -77,11 +68,11 @@ public sealed class FaultWorkload
         }
     }
 
-    private void Error(string method, HttpResponseMessage response)
+    private void Error<T>(string method, Answer<T> answer) where T : class, IAnswer
     {
-        _errors.AddOrUpdate($"{method} {(int)response.StatusCode}", 1, (_, n) => n + 1);
+        _errors.AddOrUpdate($"{method} {(int)answer.Status}", 1, (_, n) => n + 1);
         _errorTimes.Add(_clock.Elapsed);
-        if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null)
+        if (answer.Status == HttpStatusCode.ServiceUnavailable && answer.RetryAfter is null)
         {
             Interlocked.Increment(ref _errorsWithoutRetryAfter);
         }

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using OrleansRaw.Tests.Cluster;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -227,40 +225,28 @@ public sealed class HungNodeTimeoutTests(ITestOutputHelper output)
         public async Task RunAsync(Deployment.ApiFactory api, int users, CancellationToken stop)
         {
             var baseId = TestUsers.NewId();
-            await Task.WhenAll(Enumerable.Range(0, users).Select(i => UserLoopAsync(api.CreateClient(), baseId + i, baseId + ((i + 1) % users), stop)));
+            await Task.WhenAll(Enumerable.Range(0, users).Select(i => UserLoopAsync(ApiClient.For(api), baseId + i, baseId + ((i + 1) % users), stop)));
         }
 
-        private async Task UserLoopAsync(HttpClient http, long userId, long otherId, CancellationToken stop)
+        private async Task UserLoopAsync(ApiClient client, long userId, long otherId, CancellationToken stop)
         {
-            using var _ = http;
-            using (var token = await http.PostAsJsonAsync("/api/auth/dev-token", new { userId }))
-            {
-                token.EnsureSuccessStatusCode();
-                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await token.Content.ReadFromJsonAsync<ApiClient.TokenResponse>())!.Token);
-            }
-
+            using var _ = client;
+            await client.SignInAsync(userId);
             while (!stop.IsCancellationRequested)
             {
-                var wrote = await SendAsync(http, HttpMethod.Post, "/api/posts");
-                var own = await SendAsync(http, HttpMethod.Get, "/api/posts");
-                var other = await SendAsync(http, HttpMethod.Get, $"/api/users/{otherId}/posts");
+                var wrote = await SendAsync("POST", () => client.CreatePostAsync("hung node drill"));
+                var own = await SendAsync("GET", () => client.GetPostsAsync());
+                var other = await SendAsync("GET", () => client.GetUserPostsAsync(otherId));
                 await Task.Delay(wrote && own && other ? 20 : 200);
             }
         }
 
-        private async Task<bool> SendAsync(HttpClient http, HttpMethod method, string path)
+        private async Task<bool> SendAsync<T>(string kind, Func<Task<T>> send) where T : class, IAnswer
         {
             var at = _clock.Elapsed;
-            using var request = new HttpRequestMessage(method, path);
-            if (method == HttpMethod.Post)
-            {
-                request.Content = JsonContent.Create(new { content = "hung node drill" });
-            }
-
-            using var response = await http.SendAsync(request);
-            var source = response.Headers.TryGetValues("X-Read-Source", out var values) ? values.FirstOrDefault() : null;
-            var reason = response.Headers.TryGetValues("X-Consistency-Reason", out var reasons) ? reasons.FirstOrDefault() : null;
-            var entry = new Request(method.Method, at, _clock.Elapsed - at, response.StatusCode, response.Headers.RetryAfter is not null, source, reason);
+            var answer = await ApiClient.AnswerAsync(send());
+            var entry = new Request(kind, at, _clock.Elapsed - at, answer.Status, answer.RetryAfter is not null,
+                answer.Header("X-Read-Source"), answer.Header("X-Consistency-Reason"));
             _requests.Add(entry);
             return entry.Ok;
         }

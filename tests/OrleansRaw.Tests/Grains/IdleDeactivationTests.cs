@@ -92,7 +92,7 @@ public sealed class IdleDeactivationTests(SystemFixture fixture, ITestOutputHelp
                 replica1Stale += await HasPostAsync(replica1, post.Id) ? 0 : 1;
                 anonymousReads++;
                 anonymousStale += await AnonymousSeesAsync(anonymous, userId, post.Id) ? 0 : 1;
-                var own = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var own = await client.GetPostsAsync();
                 ownReads++;
                 ownStale += own.Body.Any(p => p.Id == post.Id) ? 0 : 1;
                 sources[$"{own.Source} ({own.Reason})"] = sources.GetValueOrDefault($"{own.Source} ({own.Reason})") + 1;
@@ -112,7 +112,7 @@ public sealed class IdleDeactivationTests(SystemFixture fixture, ITestOutputHelp
             var caughtUp = Stopwatch.StartNew();
             while (!fromReplica && caughtUp.Elapsed < TimeSpan.FromSeconds(10))
             {
-                var own = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var own = await client.GetPostsAsync();
                 Assert.Contains(own.Body, p => p.Id == post.Id);
                 fromReplica = own.Source.StartsWith("replica:", StringComparison.Ordinal);
                 await Task.Delay(100);
@@ -165,5 +165,5 @@ public sealed class IdleDeactivationTests(SystemFixture fixture, ITestOutputHelp
     }
 
     private static async Task<bool> AnonymousSeesAsync(ApiClient anonymous, long userId, long postId) =>
-        (await anonymous.GetAsync<List<ApiClient.Post>>($"/api/users/{userId}/posts")).Body.Any(p => p.Id == postId);
+        (await anonymous.GetUserPostsAsync(userId)).Body.Any(p => p.Id == postId);
 }

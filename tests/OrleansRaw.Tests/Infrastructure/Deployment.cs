@@ -131,7 +131,7 @@ public sealed class Deployment : IAsyncDisposable
         }
     }
 
-    public ApiClient CreateClient() => new(Api.CreateClient());
+    public ApiClient CreateClient() => ApiClient.For(Api);
 
     public async ValueTask DisposeAsync()
     {

@@ -70,7 +70,7 @@ public static class OwnReadWorkload
     public static readonly Scenario PostThenListOwnPosts = async (client, i) =>
     {
         var (post, _) = await client.CreatePostAsync($"photo {i} {Guid.NewGuid():N}");
-        var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+        var read = await client.GetPostsAsync();
         return (read.Body.Any(p => p.Id == post.Id), read.Source, read.Reason);
     };
 
@@ -78,9 +78,9 @@ public static class OwnReadWorkload
     public static readonly Scenario UpdateThenGetOwnProfile = async (client, i) =>
     {
         var bio = $"bio {i} {Guid.NewGuid():N}";
-        var profile = await client.PutProfileAsync($"user {i}", bio);
+        var profile = (await client.PutProfileAsync($"user {i}", bio)).Body;
         // A 404 here would be the staleness too: a replica that has not yet seen the user's first profile.
-        var read = await client.GetOrNotFoundAsync<ApiClient.Profile>($"/api/profile/{profile.Id}");
+        var read = await client.GetProfileOrNotFoundAsync(profile.Id);
         return (read.Body?.Bio == bio, read.Source, read.Reason);
     };
 
@@ -90,7 +90,7 @@ public static class OwnReadWorkload
         var productId = i + 1;
         var quantity = i % 5 + 1;
         await client.AddToCartAsync(productId, quantity);
-        var read = await client.GetAsync<ApiClient.Cart>("/api/cart");
+        var read = await client.GetCartAsync();
         return (read.Body.Items.Any(item => item.ProductId == productId && item.Quantity == quantity), read.Source, read.Reason);
     };
 }

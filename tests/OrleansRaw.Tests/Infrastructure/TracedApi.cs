@@ -27,7 +27,7 @@ public sealed class TracedApi : IAsyncDisposable
 
     public WebApplicationFactory<Program> Api { get; }
 
-    public ApiClient CreateClient() => new(Api.CreateClient());
+    public ApiClient CreateClient() => ApiClient.For(Api);
 
     /// <summary>Every span of the trace <paramref name="traceId"/> recorded so far.</summary>
     public IReadOnlyList<Activity> Trace(ActivityTraceId traceId) => [.. _spans.Snapshot().Where(s => s.TraceId == traceId)];

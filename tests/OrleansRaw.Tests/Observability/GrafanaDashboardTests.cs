@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrleansRaw.Tests.Infrastructure;
@@ -30,23 +29,20 @@ public sealed partial class GrafanaDashboardTests(SystemFixture fixture, ITestOu
             ["RateLimiting:WriteBurst"] = "1",
         };
         await using var api = new Deployment.ApiFactory(fixture.Default.Cluster.Client, settings);
-        using var client = await new ApiClient(api.CreateClient()).SignInAsync(TestUsers.NewId());
+        using var client = await ApiClient.For(api).SignInAsync(TestUsers.NewId());
         try
         {
             // Reads, decisions and leases; a refused write; a read that waits on a replica; one that falls back.
             await client.CreatePostAsync("for the dashboard");
-            await client.GetAsync<List<ApiClient.Post>>("/api/posts");
-            using (var refused = await client.Http.PostAsJsonAsync("/api/posts", new { content = "over the limit" }))
-            {
-                Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-            }
+            await client.GetPostsAsync();
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await ApiClient.AnswerAsync(client.CreatePostAsync("over the limit"))).Status);
 
             foreach (var lag in new[] { 50, 300 })
             {
                 await fixture.Db.SetLagAsync(TimeSpan.FromMilliseconds(lag));
                 await Task.Delay(TimeSpan.FromSeconds(1.1)); // the write bucket refills
                 await client.CreatePostAsync($"at {lag} ms");
-                await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                await client.GetPostsAsync();
             }
         }
         finally

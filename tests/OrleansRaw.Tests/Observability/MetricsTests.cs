@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using OrleansRaw.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -29,10 +28,10 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
         // Another API server in the same process (as in these tests) reads too, then stops: none of it may show here.
         await using (var other = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings))
         {
-            using var otherClient = await new ApiClient(other.CreateClient()).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+            using var otherClient = await ApiClient.For(other).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
             for (var i = 0; i < 3; i++)
             {
-                await otherClient.GetAsync<List<ApiClient.Post>>("/api/posts?consistency=strong");
+                await otherClient.GetPostsAsync(strong: StrongRead.Query);
             }
         }
 
@@ -42,12 +41,12 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
         var observed = new List<Read<List<ApiClient.Post>>>();
         for (var i = 0; i < ownReads; i++)
         {
-            observed.Add(await client.GetAsync<List<ApiClient.Post>>("/api/posts"));
+            observed.Add(await client.GetPostsAsync());
         }
 
         for (var i = 0; i < criticalReads; i++)
         {
-            observed.Add(await client.GetAsync<List<ApiClient.Post>>("/api/posts?consistency=strong"));
+            observed.Add(await client.GetPostsAsync(strong: StrongRead.Query));
         }
 
         var after = await ScrapeAsync();
@@ -91,12 +90,12 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
             ["RateLimiting:WriteBurst"] = "1",
         };
         await using var api = new Deployment.ApiFactory(fixture.Default.Cluster.Client, settings);
-        using var client = await new ApiClient(api.CreateClient()).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+        using var client = await ApiClient.For(api).SignInAsync(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
         var refused = 0;
         for (var i = 0; i < 5; i++)
         {
-            using var response = await client.Http.PostAsJsonAsync("/api/posts", new { content = "burst " + i });
-            refused += response.StatusCode == HttpStatusCode.TooManyRequests ? 1 : 0;
+            var answer = await ApiClient.AnswerAsync(client.CreatePostAsync("burst " + i));
+            refused += answer.Status == HttpStatusCode.TooManyRequests ? 1 : 0;
         }
 
         using var http = api.CreateClient();
@@ -116,13 +115,13 @@ public sealed class MetricsTests(SystemFixture fixture, ITestOutputHelper output
         // The second server starts first: the first server's lease (1 s) must still run when the second asks, and
         // starting a server on a busy machine can take longer than that.
         await using var other = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
-        using var otherClient = new ApiClient(other.CreateClient());
-        otherClient.Http.DefaultRequestHeaders.Authorization = client.Http.DefaultRequestHeaders.Authorization;
+        using var otherClient = ApiClient.For(other);
+        otherClient.SignInAs(client);
         var before = await ScrapeAsync();
 
-        await client.GetAsync<List<ApiClient.Post>>("/api/posts"); // a lease for the user's state
+        await client.GetPostsAsync(); // a lease for the user's state
         await client.CreatePostAsync("in the copy " + Guid.NewGuid().ToString("N")); // recorded in it: no grain call
-        await otherClient.GetAsync<List<ApiClient.Post>>("/api/posts"); // a second server: this one must share
+        await otherClient.GetPostsAsync(); // a second server: this one must share
 
         var after = await ScrapeAsync();
         Assert.Equal(1, Delta(before, after, Leases, ("event", "granted")));

@@ -47,7 +47,7 @@ public sealed class PrometheusAlertTests(SystemFixture fixture, ITestOutputHelpe
             .SelectMany(g => g.GetProperty("rules").EnumerateArray()).Select(r => r.GetProperty("name").GetString()));
         Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name == LagAlert);
 
-        using var writer = await new ApiClient(new HttpClient { BaseAddress = api.Address }).SignInAsync(TestUsers.NewId());
+        using var writer = await ApiClient.At(api.Address).SignInAsync(TestUsers.NewId());
         using var stopWrites = new CancellationTokenSource();
         var writes = Task.CompletedTask;
         try

@@ -31,7 +31,7 @@ public sealed class TracingTests(SystemFixture fixture, ITestOutputHelper output
         var (post, _) = await writer.CreatePostAsync("traced read");
 
         using var reader = await traced.CreateClient().SignInAsync(userId);
-        var read = await reader.GetAsync<List<ApiClient.Post>>("/api/posts");
+        var read = await reader.GetPostsAsync();
         Assert.Contains(read.Body, p => p.Id == post.Id);
 
         var request = Assert.Single(await traced.RequestSpansAsync("GET", "/api/posts", 1));
@@ -80,7 +80,7 @@ public sealed class TracingTests(SystemFixture fixture, ITestOutputHelper output
                 var now = await fixture.Db.CurrentPositionAsync();
                 traced.Api.Services.GetRequiredService<ReplayProofs>().Note("replica-1", now with { Lsn = new Lsn(now.Lsn.Value + 1_000_000) });
 
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 Assert.Contains(read.Body, p => p.Id == post.Id);
                 var request = (await traced.RequestSpansAsync("GET", "/api/posts", i))[^1];
                 reads.Add($"{read.Source}/{read.Reason}");

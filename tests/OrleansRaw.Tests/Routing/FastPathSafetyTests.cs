@@ -36,7 +36,7 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
                 await fixture.Db.SetLagAsync(TimeSpan.FromSeconds(2));
 
                 var (post, _) = await client.CreatePostAsync($"optimistic {i}");
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 stale += read.Body.Any(p => p.Id == post.Id) ? 0 : 1;
                 naiveStale += await OnBothReplicasAsync(post.Id) ? 0 : 1;
                 reasons.Add($"{read.Source}/{read.Reason}");
@@ -65,7 +65,7 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
             var result = await OwnReadWorkload.RunAsync(fixture.Default, pairs, 20, async (client, i) =>
             {
                 var (post, _) = await client.CreatePostAsync($"jump {i} {Guid.NewGuid():N}");
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 if (Volatile.Read(ref jumped) && !await OnBothReplicasAsync(post.Id))
                 {
                     Interlocked.Increment(ref naiveStale);
@@ -113,7 +113,7 @@ public sealed class FastPathSafetyTests(SystemFixture fixture, ITestOutputHelper
                 var reported = now with { Lsn = new Lsn(now.Lsn.Value + 1_000_000) };
                 fixture.Default.Api.Services.GetRequiredService<ReplayProofs>().Note("replica-1", reported);
 
-                var read = await client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await client.GetPostsAsync();
                 stale += read.Body.Any(p => p.Id == post.Id) ? 0 : 1;
                 naiveStale += await OnReplicaAsync(fixture.Db.Replica1, post.Id) ? 0 : 1;
                 reasons.Add($"{read.Source}/{read.Reason}");

@@ -126,7 +126,7 @@ public sealed class ManyReplicasRoutingTests(ManyReplicasRoutingTests.FourReplic
             {
                 var (post, _) = await user.Client.CreatePostAsync($"post {i} {Guid.NewGuid():N}");
                 user.Posts.Add(post.Id);
-                var read = await user.Client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await user.Client.GetPostsAsync();
                 reads.Add(read.Source, read.Reason, read.Body.Any(p => p.Id == post.Id));
             }
         });
@@ -141,7 +141,7 @@ public sealed class ManyReplicasRoutingTests(ManyReplicasRoutingTests.FourReplic
         {
             for (var i = 0; i < reads && (until is null || DateTime.UtcNow < until); i++)
             {
-                var read = await user.Client.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await user.Client.GetPostsAsync();
                 done.Add(read.Source, read.Reason, read.Body.Any(p => p.Id == user.Posts[^1]));
             }
         });

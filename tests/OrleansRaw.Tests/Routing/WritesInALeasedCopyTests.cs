@@ -18,8 +18,8 @@ public sealed class WritesInALeasedCopyTests(SystemFixture fixture, ITestOutputH
         await using var second = new Deployment.ApiFactory(fixture.Default.Cluster.Client, fixture.Default.Settings);
         var userId = TestUsers.NewId();
         using var a = await fixture.Default.CreateClient().SignInAsync(userId);
-        using var b = new ApiClient(second.CreateClient());
-        b.Http.DefaultRequestHeaders.Authorization = a.Http.DefaultRequestHeaders.Authorization;
+        using var b = ApiClient.For(second);
+        b.SignInAs(a);
         await fixture.Db.SetLagAsync(TimeSpan.FromMilliseconds(300));
         try
         {
@@ -28,14 +28,14 @@ public sealed class WritesInALeasedCopyTests(SystemFixture fixture, ITestOutputH
             {
                 // B's lease from the last round has run out: A holds the user alone again once it renews.
                 await Task.Delay(1200);
-                await a.GetAsync<List<ApiClient.Post>>("/api/posts");
+                await a.GetPostsAsync();
                 var posts = new List<long>();
                 for (var i = 0; i < WritesPerRound; i++)
                 {
-                    posts.Add((await a.CreatePostAsync($"round {round} post {i}")).Post.Id);
+                    posts.Add((await a.CreatePostAsync($"round {round} post {i}")).Body.Id);
                 }
 
-                var read = await b.GetAsync<List<ApiClient.Post>>("/api/posts");
+                var read = await b.GetPostsAsync();
                 missing += posts.Count(id => read.Body.All(p => p.Id != id));
             }
 

@@ -72,13 +72,13 @@ public sealed class MonotonicReadsTests(SystemFixture fixture, ITestOutputHelper
         {
             await Task.Delay(500);
             using var a = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
-            using var b = new ApiClient(secondApi.CreateClient());
-            b.Http.DefaultRequestHeaders.Authorization = a.Http.DefaultRequestHeaders.Authorization;
+            using var b = ApiClient.For(secondApi);
+            b.SignInAs(a);
             int wentBack = 0, replica = 0, primary = 0;
             for (var i = 0; i < Pairs; i++)
             {
-                var strong = await a.GetAsync<List<ApiClient.Post>>($"/api/users/{author}/posts?consistency=strong");
-                var next = await b.GetAsync<List<ApiClient.Post>>($"/api/users/{author}/posts");
+                var strong = await a.GetUserPostsAsync(author, strong: StrongRead.Query);
+                var next = await b.GetUserPostsAsync(author);
                 wentBack += Top(next.Body) < Top(strong.Body) ? 1 : 0;
                 (next.FromPrimary ? ref primary : ref replica)++;
                 await Task.Delay(400);
@@ -120,13 +120,13 @@ public sealed class MonotonicReadsTests(SystemFixture fixture, ITestOutputHelper
         {
             await Task.Delay(1200); // both replicas now hold some of the author's posts, replica-2 a second fewer
             using var client = await deployment.CreateClient().SignInAsync(reader);
-            using var other = secondApi is null ? null : new ApiClient(secondApi.CreateClient());
-            other?.Http.DefaultRequestHeaders.Authorization = client.Http.DefaultRequestHeaders.Authorization;
+            using var other = secondApi is null ? null : ApiClient.For(secondApi);
+            other?.SignInAs(client);
             long newest = 0;
             int wentBack = 0, replica = 0, primary = 0;
             for (var i = 0; i < Reads; i++)
             {
-                var read = await (i % 2 == 1 && other is not null ? other : client).GetAsync<List<ApiClient.Post>>($"/api/users/{author}/posts");
+                var read = await (i % 2 == 1 && other is not null ? other : client).GetUserPostsAsync(author);
                 var top = read.Body.Count == 0 ? 0 : read.Body.Max(p => p.Id);
                 wentBack += top < newest ? 1 : 0;
                 newest = Math.Max(newest, top);
