@@ -49,12 +49,9 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
         await using var replicas = new Replicas(env);
         await using var system = new BenchSystem(env, log);
         await using var pgpool = new Pgpool(env, log);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
-        {
-            BaseAddress = new Uri(env.ApiUrl),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        var runner = new WorkloadRunner(http);
+        using var api = new ApiTarget(new Uri(env.ApiUrl),
+            new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, TimeSpan.FromSeconds(30));
+        var runner = new WorkloadRunner(api);
         var cpu = await ProcessCpu.CreateAsync();
         var routedMode = options.Strategies.Contains(Strategy.Lsn100) ? Strategy.Lsn100 : null;
         var costed = options.Strategies.Where(s => s == Strategy.Direct || s == Strategy.Eventual || s == routedMode).ToList();
@@ -93,10 +90,10 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
                 // Measured after the cells, on a warmed-up system.
                 if (costed.Contains(strategy))
                 {
-                    await ProbeAsync(strategy, rep, http, replicas, results, cancellationToken);
+                    await ProbeAsync(strategy, rep, api, replicas, results, cancellationToken);
                     await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
                     await CaughtUpAsync(replicas, cancellationToken);
-                    var capacity = await MixedCapacity.MeasureAsync(http, TakeUserIds(CapacityClients), CapacityClients, options.CapacityWarmUp,
+                    var capacity = await MixedCapacity.MeasureAsync(api, TakeUserIds(CapacityClients), CapacityClients, options.CapacityWarmUp,
                         options.CapacityDuration, cpu, await CpuComponentsAsync(system, replicas, cancellationToken), strategy.Label, rep,
                         HashCode.Combine(options.Seed, rep) & int.MaxValue, cancellationToken);
                     results.Capacity.Add(capacity);
@@ -107,7 +104,7 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
                 if (costed.Contains(strategy))
                 {
                     await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
-                    var throughput = await ApiThroughput.MeasureAsync(http, TakeUserIds(ThroughputClients), ThroughputClients, WarmUp, options.ThroughputDuration,
+                    var throughput = await ApiThroughput.MeasureAsync(api, TakeUserIds(ThroughputClients), ThroughputClients, WarmUp, options.ThroughputDuration,
                         AfterWritesAsync, strategy.Label, rep, cancellationToken);
                     results.Throughput.Add(throughput);
                     log($"{strategy.Label}: API capacity {throughput.PerSecond:F0} req/s with {ThroughputClients} clients, p50 {throughput.P50Ms:F1} ms, p99 {throughput.P99Ms:F1} ms");
@@ -183,7 +180,7 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
     }
 
     // One user at a time, per lag profile as the cells have it (the spike at the same moments from the probe's start).
-    private async Task ProbeAsync(Strategy strategy, int rep, HttpClient http, Replicas replicas, BenchResults results, CancellationToken cancellationToken)
+    private async Task ProbeAsync(Strategy strategy, int rep, ApiTarget api, Replicas replicas, BenchResults results, CancellationToken cancellationToken)
     {
         foreach (var lag in options.Lags)
         {
@@ -197,7 +194,7 @@ public sealed class BenchRun(BenchOptions options, BenchEnvironment env, Action<
             }
 
             (TimeSpan, TimeSpan)? spikeWindow = lag.Spike is null ? null : (lag.SpikeFrom, lag.SpikeFrom + lag.SpikeFor);
-            var probe = await ReadAfterWriteProbe.RunAsync(http, TakeUserIds(1), options.ProbeIterations, actions, spikeWindow, strategy.Label, lag.Key, rep, cancellationToken);
+            var probe = await ReadAfterWriteProbe.RunAsync(api, TakeUserIds(1), options.ProbeIterations, actions, spikeWindow, strategy.Label, lag.Key, rep, cancellationToken);
             results.Probes.Add(probe);
             log(probe.ToString());
         }

@@ -15,11 +15,11 @@ namespace OrleansRaw.Bench.Cost;
 public static class MixedCapacity
 {
     public static async Task<CapacityResult> MeasureAsync(
-        HttpClient http, long firstUserId, int clients, TimeSpan warmUp, TimeSpan duration, ProcessCpu cpu, IReadOnlyList<CpuComponent> components,
+        ApiTarget api, long firstUserId, int clients, TimeSpan warmUp, TimeSpan duration, ProcessCpu cpu, IReadOnlyList<CpuComponent> components,
         string strategy, int repetition, int seed, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var users = Enumerable.Range(0, clients).Select(i => new BenchUser(http, firstUserId + i, () => clock.Elapsed)).ToList();
+        var users = Enumerable.Range(0, clients).Select(i => new BenchUser(api, firstUserId + i, () => clock.Elapsed)).ToList();
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (user, ct) => await user.SignInAsync(ct));
 

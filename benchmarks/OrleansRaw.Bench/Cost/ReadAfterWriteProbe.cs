@@ -21,11 +21,11 @@ public static class ReadAfterWriteProbe
     /// <param name="actions">Run at their time from the start of the measured iterations (the lag profile's spike).</param>
     /// <param name="spike">When the spike's lag is in force, from the start of the measured iterations: reads right after a
     /// write that start in it are also reported apart (the lag beyond the budget), or null without a spike.</param>
-    public static async Task<ProbeResult> RunAsync(HttpClient http, long userId, int iterations, IReadOnlyList<TimedAction> actions,
+    public static async Task<ProbeResult> RunAsync(ApiTarget api, long userId, int iterations, IReadOnlyList<TimedAction> actions,
         (TimeSpan From, TimeSpan To)? spike, string strategy, string lag, int repetition, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var user = new BenchUser(http, userId, () => clock.Elapsed);
+        var user = new BenchUser(api, userId, () => clock.Elapsed);
         await user.SignInAsync(cancellationToken);
         for (var i = 0; i < WarmUpIterations; i++)
         {

@@ -146,7 +146,8 @@ public static class MarkdownReport
             + "one write (a post, a profile update or a cart item; the kind drawn from the seed), a pause (the *think time*: each of "
             + $"{thinks} once per user, in an order drawn from the seed), a read of the same data back (`GET /api/posts`, "
             + "`GET /api/profile/{own id}` or `GET /api/cart`), then a read of another user's posts or profile (`GET /api/users/{id}/posts`, "
-            + "`GET /api/profile/{id}`). All over HTTP on loopback, through the real API, silos, Redis and PostgreSQL."));
+            + "`GET /api/profile/{id}`). All over HTTP on loopback, each user calling through the generated client "
+            + "(`clients/OrleansRaw.Client`, Kiota) as an app would, through the real API, silos, Redis and PostgreSQL."));
         md.AppendLine("- **Stale own read**: a read-back that does not show the write just made (the post or cart item is missing, or the profile "
             + "has an older name or none). Reads of other users' data are eventually consistent by design and not judged.");
         md.AppendLine("- **Same workload, same lag.** One plan per repetition and lag profile, used by every strategy; each cell uses fresh user "

@@ -10,10 +10,10 @@ namespace OrleansRaw.Bench.Routing;
 public static class ApiThroughput
 {
     public static async Task<LoadResult> MeasureAsync(
-        HttpClient http, long firstUserId, int concurrency, TimeSpan warmUp, TimeSpan duration, Func<CancellationToken, Task> afterWrites,
+        ApiTarget api, long firstUserId, int concurrency, TimeSpan warmUp, TimeSpan duration, Func<CancellationToken, Task> afterWrites,
         string name, int repetition, CancellationToken cancellationToken)
     {
-        var users = Enumerable.Range(0, concurrency).Select(i => new BenchUser(http, firstUserId + i, () => TimeSpan.Zero)).ToList();
+        var users = Enumerable.Range(0, concurrency).Select(i => new BenchUser(api, firstUserId + i, () => TimeSpan.Zero)).ToList();
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, ct) =>
         {
             await user.SignInAsync(ct);

@@ -23,7 +23,7 @@ public sealed record RedisFootprintResult(int Users, int Wrote, RedisSnapshot Be
 /// </summary>
 public static class RedisFootprint
 {
-    public static async Task<RedisFootprintResult> MeasureAsync(HttpClient http, string redis, long firstUserId, int users, CancellationToken cancellationToken)
+    public static async Task<RedisFootprintResult> MeasureAsync(ApiTarget api, string redis, long firstUserId, int users, CancellationToken cancellationToken)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
         var before = await SnapshotAsync(connection);
@@ -31,7 +31,7 @@ public static class RedisFootprint
         var wrote = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, users), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            var user = new BenchUser(http, firstUserId + i, () => clock.Elapsed);
+            var user = new BenchUser(api, firstUserId + i, () => clock.Elapsed);
             await user.SignInAsync(ct);
             if ((await user.WriteAsync(WriteKind.Post, ct)).Ok)
             {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using OrleansRaw.Bench.Harness;
 using OrleansRaw.Bench.Routing;
+using OrleansRaw.Bench.Workload;
 
 namespace OrleansRaw.Bench.Scale;
 
@@ -51,7 +52,7 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
         await using var replicas = new Replicas(env);
         await using var system = new BenchSystem(env, log);
         var cpu = await ProcessCpu.CreateAsync();
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(env.ApiUrl), Timeout = TimeSpan.FromSeconds(30) };
+        using var api = new ApiTarget(new Uri(env.ApiUrl), new SocketsHttpHandler { MaxConnectionsPerServer = 64 }, TimeSpan.FromSeconds(30));
         await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
 
         log($"scale plan: {options.ScaleGrains:N0} user grains on one silo for memory, {options.ScaleUsers:N0} users writing once for Redis, "
@@ -65,7 +66,7 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
             log("memory: " + results.Memory);
         }
 
-        results.Redis = await RedisFootprint.MeasureAsync(http, env.Redis, TakeUserIds(options.ScaleUsers), options.ScaleUsers, cancellationToken);
+        results.Redis = await RedisFootprint.MeasureAsync(api, env.Redis, TakeUserIds(options.ScaleUsers), options.ScaleUsers, cancellationToken);
         log("redis: " + results.Redis);
         await system.StopAsync();
 

@@ -1,141 +1,232 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options;
+using OrleansRaw.Client;
+using OrleansRaw.Client.Api.Cart;
+using OrleansRaw.Client.Api.Cart.Items;
+using OrleansRaw.Client.Api.Posts;
+using OrleansRaw.Client.Api.Profile;
+using OrleansRaw.Client.Api.Users;
+using OrleansRaw.Client.Models;
+using OwnProfileRequests = OrleansRaw.Client.Api.Profile.Item.WithUserItemRequestBuilder;
 
 namespace OrleansRaw.Bench.Workload;
 
 /// <summary>
-/// One signed-in user talking to the API over HTTP, as an app would. Every call returns a <see cref="Sample"/>;
-/// a failed call is recorded, never thrown, so one bad answer does not end the user's run.
+/// One signed-in user talking to the API through the generated client (<c>clients/OrleansRaw.Client</c>), as an app
+/// would, without the consistency token handler (the API routes its reads alone). Every call returns a
+/// <see cref="Sample"/>; a failed call is recorded, never thrown, so one bad answer does not end the user's run. A user
+/// makes one call at a time, as every driver here does: its calls share one headers option.
 /// </summary>
-public sealed class BenchUser(HttpClient http, long userId, Func<TimeSpan> clock)
+public sealed class BenchUser
 {
-    private AuthenticationHeaderValue? _auth;
+    private const string ReadSourceHeader = "X-Read-Source";
+    private const string ReasonHeader = "X-Consistency-Reason";
+
+    // Strong reads only (the probe's reference): a configured request costs Kiota a RequestConfiguration and a copy of
+    // its query parameters by reflection, so the other calls pass none.
+    private static readonly Action<RequestConfiguration<PostsRequestBuilder.PostsRequestBuilderGetQueryParameters>> StrongPosts =
+        static c => c.QueryParameters.Consistency = Client.Api.Posts.GetConsistencyQueryParameterType.Strong;
+    private static readonly Action<RequestConfiguration<OwnProfileRequests.WithUserItemRequestBuilderGetQueryParameters>> StrongProfile =
+        static c => c.QueryParameters.Consistency = Client.Api.Profile.Item.GetConsistencyQueryParameterType.Strong;
+    private static readonly Action<RequestConfiguration<CartRequestBuilder.CartRequestBuilderGetQueryParameters>> StrongCart =
+        static c => c.QueryParameters.Consistency = Client.Api.Cart.GetConsistencyQueryParameterType.Strong;
+
+    private readonly long _userId;
+    private readonly Func<TimeSpan> _clock;
+    private readonly HttpClient _http;
+    private readonly OrleansRawApiClient _api;
+
+    // Kiota's headers inspection as this user's handler's default option, so no call needs configuring for it; cleared
+    // before each call, because the handler adds to what the option holds.
+    private readonly HeadersInspectionHandlerOption _headers = new() { InspectResponseHeaders = true };
+
+    // Built once: each request builder is a few objects and a copy of its path parameters.
+    private readonly PostsRequestBuilder _posts;
+    private readonly ProfileRequestBuilder _profiles;
+    private readonly OwnProfileRequests _ownProfile;
+    private readonly CartRequestBuilder _cart;
+    private readonly ItemsRequestBuilder _cartItems;
+    private readonly UsersRequestBuilder _users;
+
     private int _writes;
+    private Written? _last;
 
-    public long Id => userId;
+    public BenchUser(ApiTarget target, long userId, Func<TimeSpan> clock)
+    {
+        _userId = userId;
+        _clock = clock;
+        _http = target.CreateClient(new HeadersInspectionHandler(_headers));
+        _api = OrleansRawClient.Create(_http);
+        _posts = _api.Api.Posts;
+        _profiles = _api.Api.Profile;
+        _ownProfile = _profiles[userId];
+        _cart = _api.Api.Cart;
+        _cartItems = _cart.Items;
+        _users = _api.Api.Users;
+    }
 
-    private sealed record TokenResponse(string Token);
-
-    private sealed record Post(long Id, long UserId, string Content, DateTime CreatedAt);
-
-    private sealed record Profile(long Id, string Name, string Bio, DateTime UpdatedAt);
-
-    private sealed record CartItem(long ProductId, int Quantity, DateTime AddedAt);
-
-    private sealed record Cart(List<CartItem> Items);
+    public long Id => _userId;
 
     /// <summary>What the last write put there, for the read-back check.</summary>
     private sealed record Written(WriteKind Kind, long PostId = 0, string ProfileName = "", long ProductId = 0);
 
-    private Written? _last;
-
     public async Task SignInAsync(CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/api/auth/dev-token", new { userId }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        var token = (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.Token;
-        _auth = new AuthenticationHeaderValue("Bearer", token);
+        var answer = await _api.Api.Auth.DevToken.PostAsync(new DevTokenRequest { UserId = _userId }, cancellationToken: cancellationToken);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            answer?.Token ?? throw new InvalidOperationException($"the dev token of user {_userId} came without a token"));
     }
 
     /// <summary>Writes one thing of <paramref name="kind"/>; each write is unique, so its read-back is unambiguous.</summary>
     public async Task<Sample> WriteAsync(WriteKind kind, CancellationToken cancellationToken)
     {
         var n = ++_writes;
-        var (method, path, body) = kind switch
+        var call = Start();
+        try
         {
-            WriteKind.Post => (HttpMethod.Post, "/api/posts", (object)new { content = $"bench post {n} of user {userId}" }),
-            WriteKind.Profile => (HttpMethod.Put, "/api/profile", new { name = ProfileName(n), bio = $"profile version {n}" }),
-            _ => (HttpMethod.Post, "/api/cart/items", new { productId = (long)n, quantity = 1 }),
-        };
-
-        return await SendAsync(RequestKind.Write, method, path, body, async response =>
-        {
-            _last = kind switch
+            switch (kind)
             {
-                WriteKind.Post => new Written(kind, PostId: (await response.Content.ReadFromJsonAsync<Post>(cancellationToken))!.Id),
-                WriteKind.Profile => new Written(kind, ProfileName: ProfileName(n)),
-                _ => new Written(kind, ProductId: n),
+                case WriteKind.Post:
+                    var post = await _posts.PostAsync(new CreatePostRequest { Content = $"bench post {n} of user {_userId}" }, cancellationToken: cancellationToken);
+                    _last = new Written(kind, PostId: post?.Id ?? throw new InvalidOperationException("the API answered a post without its id"));
+                    break;
+                case WriteKind.Profile:
+                    await _profiles.PutAsync(new UpdateProfileRequest { Name = ProfileName(n), Bio = $"profile version {n}" }, cancellationToken: cancellationToken);
+                    _last = new Written(kind, ProfileName: ProfileName(n));
+                    break;
+                default:
+                    await _cartItems.PostAsync(new AddItemRequest { ProductId = n, Quantity = 1 }, cancellationToken: cancellationToken);
+                    _last = new Written(kind, ProductId: n);
+                    break;
+            }
+
+            return Answered(call, RequestKind.Write, fresh: null, think: null);
+        }
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
+        {
+            var route = kind switch
+            {
+                WriteKind.Post => "POST /api/posts",
+                WriteKind.Profile => "PUT /api/profile",
+                _ => "POST /api/cart/items",
             };
-            return null;
-        }, think: null, cancellationToken);
+            return Failure(call, RequestKind.Write, ex, route, think: null);
+        }
     }
 
     /// <summary>
     /// Reads back the data of the last write; stale when it does not show that write. <paramref name="strong"/> asks
     /// for the primary (<c>?consistency=strong</c>), which the API honours in every mode.
     /// </summary>
-    public Task<Sample> ReadOwnAsync(TimeSpan think, CancellationToken cancellationToken, bool strong = false)
+    public async Task<Sample> ReadOwnAsync(TimeSpan think, CancellationToken cancellationToken, bool strong = false)
     {
         var last = _last ?? throw new InvalidOperationException("read-back before any successful write");
-        var query = strong ? "?consistency=strong" : "";
-        return last.Kind switch
+        var call = Start();
+        try
         {
-            WriteKind.Post => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/posts" + query, null, async response =>
-                (await response.Content.ReadFromJsonAsync<List<Post>>(cancellationToken))!.Any(p => p.Id == last.PostId), think, cancellationToken),
-            WriteKind.Profile => SendAsync(RequestKind.OwnRead, HttpMethod.Get, $"/api/profile/{userId}{query}", null, async response =>
-                response.StatusCode == HttpStatusCode.OK
-                && (await response.Content.ReadFromJsonAsync<Profile>(cancellationToken))!.Name == last.ProfileName, think, cancellationToken, notFoundIsAnswer: true),
-            _ => SendAsync(RequestKind.OwnRead, HttpMethod.Get, "/api/cart" + query, null, async response =>
-                (await response.Content.ReadFromJsonAsync<Cart>(cancellationToken))!.Items.Any(i => i.ProductId == last.ProductId), think, cancellationToken),
-        };
+            var fresh = last.Kind switch
+            {
+                WriteKind.Post => HasPost(await _posts.GetAsync(strong ? StrongPosts : null, cancellationToken), last.PostId),
+                WriteKind.Profile => (await _ownProfile.GetAsync(strong ? StrongProfile : null, cancellationToken))?.Name == last.ProfileName,
+                _ => HasProduct(await _cart.GetAsync(strong ? StrongCart : null, cancellationToken), last.ProductId),
+            };
+            return Answered(call, RequestKind.OwnRead, fresh, think);
+        }
+        catch (ApiException ex) when (last.Kind == WriteKind.Profile && ex.ResponseStatusCode == (int)HttpStatusCode.NotFound)
+        {
+            // No profile yet is an answer, and a stale one: the write made it.
+            return Answered(call, RequestKind.OwnRead, fresh: false, think);
+        }
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
+        {
+            var route = last.Kind switch
+            {
+                WriteKind.Post => "GET /api/posts",
+                WriteKind.Profile => "GET /api/profile/{id}",
+                _ => "GET /api/cart",
+            };
+            return Failure(call, RequestKind.OwnRead, ex, strong ? route + "?consistency=strong" : route, think);
+        }
     }
 
     /// <summary>Reads another user's posts or profile; any answer (a profile not yet written is a 404) is fine.</summary>
-    public Task<Sample> ReadForeignAsync(long otherUserId, ForeignKind kind, CancellationToken cancellationToken) =>
-        SendAsync(RequestKind.ForeignRead, HttpMethod.Get,
-            kind == ForeignKind.Posts ? $"/api/users/{otherUserId}/posts" : $"/api/profile/{otherUserId}",
-            null, async response =>
-            {
-                await response.Content.LoadIntoBufferAsync(cancellationToken);
-                return null;
-            }, think: null, cancellationToken, notFoundIsAnswer: true);
-
-    private string ProfileName(int n) => $"user {userId} v{n}";
-
-    private async Task<Sample> SendAsync(
-        RequestKind kind,
-        HttpMethod method,
-        string path,
-        object? body,
-        Func<HttpResponseMessage, Task<bool?>> check,
-        TimeSpan? think,
-        CancellationToken cancellationToken,
-        bool notFoundIsAnswer = false)
+    public async Task<Sample> ReadForeignAsync(long otherUserId, ForeignKind kind, CancellationToken cancellationToken)
     {
-        var at = clock();
-        var started = Stopwatch.GetTimestamp();
+        var call = Start();
         try
         {
-            using var request = new HttpRequestMessage(method, path);
-            request.Headers.Authorization = _auth;
-            if (body is not null)
+            if (kind == ForeignKind.Posts)
             {
-                request.Content = JsonContent.Create(body);
+                await _users[otherUserId].Posts.GetAsync(cancellationToken: cancellationToken);
+            }
+            else
+            {
+                await _profiles[otherUserId].GetAsync(cancellationToken: cancellationToken);
             }
 
-            using var response = await http.SendAsync(request, cancellationToken);
-            if (!response.IsSuccessStatusCode && !(notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound))
-            {
-                return new Sample(kind, false, at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Think: think,
-                    Error: $"{(int)response.StatusCode} {method} {Route(path)}");
-            }
-
-            var fresh = await check(response);
-            return new Sample(kind, true, at, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                Header(response, "X-Read-Source"), Header(response, "X-Consistency-Reason"), fresh, think);
+            return Answered(call, RequestKind.ForeignRead, fresh: null, think: null);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (ApiException ex) when (ex.ResponseStatusCode == (int)HttpStatusCode.NotFound)
         {
-            return new Sample(kind, false, at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Think: think,
-                Error: $"{ex.GetType().Name} {method} {Route(path)}");
+            return Answered(call, RequestKind.ForeignRead, fresh: null, think: null);
+        }
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
+        {
+            return Failure(call, RequestKind.ForeignRead, ex, kind == ForeignKind.Posts ? "GET /api/users/{id}/posts" : "GET /api/profile/{id}", think: null);
         }
     }
 
-    // Error keys group by endpoint, not by user.
-    private static string Route(string path) => string.Join('/', path.Split('/').Select(part => part.All(char.IsAsciiDigit) && part.Length > 0 ? "{id}" : part));
+    private string ProfileName(int n) => $"user {_userId} v{n}";
 
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    private (TimeSpan At, long Started) Start()
+    {
+        _headers.ResponseHeaders.Clear();
+        return (_clock(), Stopwatch.GetTimestamp());
+    }
+
+    private Sample Answered((TimeSpan At, long Started) call, RequestKind kind, bool? fresh, TimeSpan? think) =>
+        new(kind, true, call.At, Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, Header(ReadSourceHeader), Header(ReasonHeader), fresh, think);
+
+    // Error keys group by endpoint, not by user: the status for an answer the client does not accept, else the exception.
+    private static Sample Failure((TimeSpan At, long Started) call, RequestKind kind, Exception ex, string route, TimeSpan? think) =>
+        new(kind, false, call.At, Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, Think: think,
+            Error: ex is ApiException api ? $"{api.ResponseStatusCode} {route}" : $"{ex.GetType().Name} {route}");
+
+    // Kiota throws ApiException for any status but 2xx (a ProblemDetails one where the document names the status).
+    private static bool IsFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is ApiException || (ex is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested);
+
+    private string? Header(string name) =>
+        _headers.ResponseHeaders.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
+
+    private static bool HasPost(List<Post>? posts, long id)
+    {
+        foreach (var post in posts ?? [])
+        {
+            if (post.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasProduct(Cart? cart, long productId)
+    {
+        foreach (var item in cart?.Items ?? [])
+        {
+            if (item.ProductId == productId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

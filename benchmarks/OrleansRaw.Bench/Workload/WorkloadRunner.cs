@@ -13,7 +13,7 @@ public sealed record CellRun(IReadOnlyList<Sample> Samples, TimeSpan Elapsed, lo
 /// Drives a <see cref="WorkloadPlan"/> over HTTP: all users at once, each going through its steps in order. Bounded:
 /// a cell that outlives <c>deadline</c> is cancelled (its unfinished requests are not counted).
 /// </summary>
-public sealed class WorkloadRunner(HttpClient http)
+public sealed class WorkloadRunner(ApiTarget api)
 {
     /// <param name="plan">The workload.</param>
     /// <param name="firstUserId">User ids are <c>firstUserId + index</c>; a fresh range per cell keeps cells apart.</param>
@@ -23,7 +23,7 @@ public sealed class WorkloadRunner(HttpClient http)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var clock = Stopwatch.StartNew();
-        var users = plan.Users.Select(u => new BenchUser(http, firstUserId + u.Index, () => clock.Elapsed)).ToList();
+        var users = plan.Users.Select(u => new BenchUser(api, firstUserId + u.Index, () => clock.Elapsed)).ToList();
 
         // Sign-in is not part of the measurement.
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },

@@ -44,9 +44,9 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
         {
             foreach (var (label, deployment) in strategies)
             {
-                using var http = deployment.Api.CreateClient();
+                using var api = new ApiTarget(deployment.Api.Server.BaseAddress, deployment.Api.Server.CreateHandler(), TimeSpan.FromSeconds(30));
                 var firstUserId = Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000);
-                var run = await new WorkloadRunner(http).RunAsync(plan, firstUserId, actions: null, TimeSpan.FromSeconds(60), CancellationToken.None);
+                var run = await new WorkloadRunner(api).RunAsync(plan, firstUserId, actions: null, TimeSpan.FromSeconds(60), CancellationToken.None);
                 var cell = CellResult.From(label, lag.Key, 1, run);
                 results.Cells.Add(cell);
                 output.WriteLine(cell.ToString());
@@ -57,7 +57,7 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
                 Assert.All(run.Samples.Where(s => s.Kind != RequestKind.Write), s => Assert.NotNull(s.Source));
 
                 const int iterations = 5;
-                var probe = await ReadAfterWriteProbe.RunAsync(http, firstUserId + 100_000, iterations, [], null, label, lag.Key, 1, CancellationToken.None);
+                var probe = await ReadAfterWriteProbe.RunAsync(api, firstUserId + 100_000, iterations, [], null, label, lag.Key, 1, CancellationToken.None);
                 results.Probes.Add(probe);
                 output.WriteLine(probe.ToString());
                 Assert.Equal(0, probe.Errors);
@@ -70,8 +70,8 @@ public sealed class BenchmarkSmokeTests(SystemFixture fixture, ITestOutputHelper
             var cpu = await ProcessCpu.CreateAsync();
             foreach (var (label, deployment) in strategies)
             {
-                using var http = deployment.Api.CreateClient();
-                var capacity = await MixedCapacity.MeasureAsync(http, Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000), clients: 4,
+                using var api = new ApiTarget(deployment.Api.Server.BaseAddress, deployment.Api.Server.CreateHandler(), TimeSpan.FromSeconds(30));
+                var capacity = await MixedCapacity.MeasureAsync(api, Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000), clients: 4,
                     TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1), cpu, [], label, 1, seed: 42, CancellationToken.None);
                 results.Capacity.Add(capacity);
                 output.WriteLine(capacity.ToString());
