@@ -4,7 +4,7 @@ namespace OrleansRaw;
 /// A user's reader state lent to one API server until <see cref="Duration"/> after it asked, or until revoked. Times
 /// travel as ages so that no two machines' clocks are ever compared.
 /// </summary>
-/// <param name="Epoch">The grain activation that granted it; versions are comparable only within one activation.</param>
+/// <param name="Epoch">The grain activation that granted it (its Orleans activation id); versions are comparable only within one activation.</param>
 /// <param name="Version">Counts the user's recorded writes in this activation; a revocation names the version it follows.</param>
 /// <param name="LastWrite">The user's last write.</param>
 /// <param name="SeenOwn">How far reads of the user's own data reached.</param>
@@ -13,7 +13,7 @@ namespace OrleansRaw;
 /// <param name="Shared">Other servers serve the user too: the holder asks the grain for every read, reports what it served and records every write here. An exclusive holder records the user's writes in its copy and reports them when asked.</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReaderLease")]
 public sealed record ReaderLease(
-    [property: Id(0)] Guid Epoch,
+    [property: Id(0)] ActivationId Epoch,
     [property: Id(1)] long Version,
     [property: Id(2)] AgedPosition LastWrite,
     [property: Id(3)] AgedPosition SeenOwn,

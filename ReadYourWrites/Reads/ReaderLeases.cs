@@ -105,7 +105,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         return _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(served);
     }
 
-    Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, Guid epoch, long version)
+    Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, ActivationId epoch, long version)
     {
         _instruments.LeaseEvent("revoked");
         Copy? copy;
@@ -221,7 +221,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private static partial void LogReportFailed(ILogger logger, long userId, string error);
 
     /// <summary>One user's state as lent, in this server's clock, plus what was served here since.</summary>
-    private sealed class Copy(Guid epoch, long version, ReaderState state, long askedAt, long validUntil, bool shared)
+    private sealed class Copy(ActivationId epoch, long version, ReaderState state, long askedAt, long validUntil, bool shared)
     {
         private readonly Lock _lock = new();
         private ReaderState _state = state;
@@ -229,7 +229,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         private bool _revoked;
         private bool _unreported;
 
-        public Guid Epoch => epoch;
+        public ActivationId Epoch => epoch;
 
         public long Version => version;
 

@@ -179,7 +179,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
 
         public int Shares => Volatile.Read(ref _shares);
 
-        public Task<LeaseReport> RevokeAsync(long userId, Guid epoch, long version)
+        public Task<LeaseReport> RevokeAsync(long userId, ActivationId epoch, long version)
         {
             Interlocked.Increment(ref _revocations);
             return answers ? Task.FromResult(Served) : new TaskCompletionSource<LeaseReport>().Task;
