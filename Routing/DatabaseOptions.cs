@@ -49,6 +49,15 @@ public sealed class DatabaseOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReplicaReadTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How many statements each connection keeps prepared (Npgsql's <c>Max Auto Prepare</c>, in place of any in the
+    /// connection strings): a statement run a second time skips the server's parse and plan, which is most of what the
+    /// short reads, writes and replay checks here cost a server. 0 turns it off, as it must be behind a pooler that
+    /// hands a session's statements to another server connection (pgpool, PgBouncer in transaction mode).
+    /// </summary>
+    [Range(0, 1000)]
+    public int MaxAutoPrepare { get; set; } = 32;
+
     /// <summary>After a replica read failed or timed out, how long this API sends no reads to that replica.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ReplicaPause { get; set; } = TimeSpan.FromSeconds(2);

@@ -13,8 +13,8 @@ public sealed class DatabaseProbes : IAsyncDisposable
     public DatabaseProbes(IOptions<DatabaseOptions> options)
     {
         var db = options.Value;
-        _primary = NpgsqlDataSource.Create(WithName(db.Primary, "orleansraw-monitor"));
-        _replicas = db.Replicas.ToDictionary(r => r.Name, r => NpgsqlDataSource.Create(WithName(r.ConnectionString, "orleansraw-monitor")));
+        _primary = NpgsqlDataSource.Create(WithName(db.Primary, "orleansraw-monitor", db.MaxAutoPrepare));
+        _replicas = db.Replicas.ToDictionary(r => r.Name, r => NpgsqlDataSource.Create(WithName(r.ConnectionString, "orleansraw-monitor", db.MaxAutoPrepare)));
         ReplicaNames = [.. db.Replicas.Select(r => r.Name)];
     }
 
@@ -67,6 +67,6 @@ public sealed class DatabaseProbes : IAsyncDisposable
     }
 
     // A few connections per node are plenty: probes run one per poll, and activations share one query at a time.
-    private static string WithName(string connectionString, string applicationName) =>
-        new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName, MaxPoolSize = 4 }.ConnectionString;
+    private static string WithName(string connectionString, string applicationName, int maxAutoPrepare) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName, MaxPoolSize = 4, MaxAutoPrepare = maxAutoPrepare }.ConnectionString;
 }

@@ -28,14 +28,16 @@ public sealed class DataSources : IAsyncDisposable
     }
 
     /// <summary>
-    /// The configured timeouts in place of any in the connection string. After a timeout Npgsql asks the server to
-    /// cancel the statement and waits for its answer; a hung server never answers, so that wait is kept short.
+    /// The configured timeouts and statement preparation in place of any in the connection string. After a timeout
+    /// Npgsql asks the server to cancel the statement and waits for its answer; a hung server never answers, so that
+    /// wait is kept short.
     /// </summary>
     internal static NpgsqlConnectionStringBuilder WithTimeouts(string connectionString, DatabaseOptions db) => new(connectionString)
     {
         Timeout = Seconds(db.ConnectTimeout),
         CommandTimeout = Seconds(db.CommandTimeout),
         CancellationTimeout = CancellationWaitMs,
+        MaxAutoPrepare = db.MaxAutoPrepare,
     };
 
     private const int CancellationWaitMs = 250;

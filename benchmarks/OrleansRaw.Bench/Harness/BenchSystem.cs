@@ -54,6 +54,8 @@ public sealed class BenchSystem(BenchEnvironment env, Action<string> log) : IAsy
             api["Database:Primary"] = env.PgpoolConnection(Pgpool.WritePoolApplication);
             api["Database:Replicas:0:ConnectionString"] = env.PgpoolConnection(Pgpool.ReadPoolApplication);
             api["Database:Replicas:1:ConnectionString"] = env.PgpoolConnection(Pgpool.ReadPoolApplication);
+            // pgpool may send a session's next statement to another node, where it was never prepared.
+            api["Database:MaxAutoPrepare"] = "0";
         }
 
         _api = await StartWithRetryAsync("api", Binary("WebApi", "WebApi.dll"), ["--urls", env.ApiUrl], api, p => WaitForApiAsync(p, cancellationToken), cancellationToken);
