@@ -18,7 +18,11 @@ public interface IUserConsistencyGrain : IGrainWithIntegerKey
     [Alias("RouteReadAsync")]
     Task<RoutingDecision> RouteReadAsync(ReadRequest request);
 
-    /// <summary>Takes in what a server wrote and served for the user (a shared lease's reads, an expired copy's last report).</summary>
+    /// <summary>Takes in how far a read served without a valid exclusive copy reached, revoking every other server's exclusive copy first.</summary>
+    [Alias("ReportServedAsync")]
+    Task ReportServedAsync(LeaseReport report, IReaderLeaseHolder reporter);
+
+    /// <summary>Takes in what an expired copy wrote and served while it was valid.</summary>
     [AlwaysInterleave, Alias("ReportAsync")]
     Task ReportAsync(LeaseReport report);
 

@@ -14,6 +14,7 @@ public sealed partial class ReplicaSnapshotFeed(
     ILogger<ReplicaSnapshotFeed> logger) : BackgroundService
 {
     private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CallMargin = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReportFailureAfter = TimeSpan.FromSeconds(5);
 
     /// <summary>A copy older than this is not <see cref="Fresh"/>: the monitor or the cluster is unreachable.</summary>
@@ -45,7 +46,9 @@ public sealed partial class ReplicaSnapshotFeed(
             {
                 // Taken inside the loop: until the host's Orleans client has connected, not even a reference can be made.
                 monitor ??= grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster);
-                Publish(await monitor.WaitForSnapshotAsync(_latest.Snapshot.Version, LongPoll).WaitAsync(stoppingToken));
+                // A deadline of its own: a call to a monitor whose silo died would otherwise wait for Orleans' response
+                // timeout (30 s), while the monitor is already active again elsewhere.
+                Publish(await monitor.WaitForSnapshotAsync(_latest.Snapshot.Version, LongPoll).WaitAsync(LongPoll + CallMargin, clock, stoppingToken));
                 if (reported)
                 {
                     LogFeedRestored(logger);

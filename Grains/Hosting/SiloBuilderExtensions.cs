@@ -28,6 +28,9 @@ public static class SiloBuilderExtensions
         services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
         services.AddSingleton<PrimaryPosition>();
+        services.AddSingleton<IPrimaryPosition>(sp => sp.GetRequiredService<PrimaryPosition>());
+        services.AddSingleton<ActivationFloor>();
+        services.AddHostedService<ActivationFloorFeed>();
         services.AddSingleton<LeaseHolderReferences>();
         services.AddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<UserGrainServices>();

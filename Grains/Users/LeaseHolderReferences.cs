@@ -13,11 +13,23 @@ public sealed class LeaseHolderReferences
     private const int Limit = 4_096;
 
     private readonly ConcurrentDictionary<GrainId, IReaderLeaseHolder> _references = new();
+    private readonly Func<IReaderLeaseHolder, GrainId> _idOf;
+
+    public LeaseHolderReferences()
+        : this(holder => holder.GetGrainId())
+    {
+    }
+
+    /// <summary>For the exploration tests, whose holders are not Orleans references.</summary>
+    internal LeaseHolderReferences(Func<IReaderLeaseHolder, GrainId> idOf) => _idOf = idOf;
+
+    /// <summary>The identity of <paramref name="holder"/>'s server.</summary>
+    public GrainId IdOf(IReaderLeaseHolder holder) => _idOf(holder);
 
     /// <summary>The reference this silo already holds for <paramref name="holder"/>'s server, else <paramref name="holder"/>.</summary>
     public IReaderLeaseHolder Shared(IReaderLeaseHolder holder)
     {
-        var id = holder.GetGrainId();
+        var id = _idOf(holder);
         if (_references.TryGetValue(id, out var known))
         {
             return known;

@@ -1,8 +1,10 @@
 namespace OrleansRaw.Grains.Users;
 
 /// <summary>
-/// Which API servers hold one user's state under lease, until when (this silo's clock), whether each may have recorded
-/// writes in its copy (an exclusive lease), and whether such a lease ran out before its holder reported (a lapse).
+/// Which API servers hold one user's state under lease, until when (this silo's monotonic clock, a
+/// <see cref="TimeProvider.GetTimestamp"/>: a step of the wall clock must not end a live lease early), whether each may
+/// have recorded writes in its copy (an exclusive lease), and whether such a lease ran out before its holder reported
+/// (a lapse). I/O-free: the grain's <see cref="LeaseGrantor"/> drives it, and the exploration tests run the same code.
 /// </summary>
 internal struct ReaderLeaseBook()
 {
@@ -15,12 +17,12 @@ internal struct ReaderLeaseBook()
     private bool _lapsed;
 
     /// <summary>Records a lease; true when another server holds one too (then this one records no writes in its copy).</summary>
-    public bool Grant(IReaderLeaseHolder holder, DateTimeOffset until, DateTimeOffset now)
+    public bool Grant(IReaderLeaseHolder holder, long until, long now, LeaseHolderReferences ids)
     {
         Expire(now);
-        var index = IndexOf(holder.GetGrainId());
+        var index = IndexOf(ids.IdOf(holder), ids);
         var shared = _holders.Length > (index >= 0 ? 1 : 0);
-        var entry = new Entry(holder, until.UtcTicks, Exclusive: !shared);
+        var entry = new Entry(holder, until, Exclusive: !shared);
         if (index >= 0)
         {
             _holders[index] = entry;
@@ -34,9 +36,9 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary><paramref name="holder"/> is reporting what it did: its lease running out is no lapse.</summary>
-    public void Renewing(IReaderLeaseHolder holder, DateTimeOffset now)
+    public void Renewing(IReaderLeaseHolder holder, long now, LeaseHolderReferences ids)
     {
-        var index = IndexOf(holder.GetGrainId());
+        var index = IndexOf(ids.IdOf(holder), ids);
         if (index >= 0 && _holders[index].Until <= now)
         {
             RemoveAt(index);
@@ -44,10 +46,10 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary>The holders that must start sharing because <paramref name="joining"/> is about to hold a lease too.</summary>
-    public IReadOnlyList<(IReaderLeaseHolder Holder, DateTimeOffset Until)> StartSharing(IReaderLeaseHolder joining, DateTimeOffset now)
+    public IReadOnlyList<(IReaderLeaseHolder Holder, long Until)> StartSharing(IReaderLeaseHolder joining, long now, LeaseHolderReferences ids)
     {
         Expire(now);
-        if (_sharing || _holders.Length == 0 || IndexOf(joining.GetGrainId()) >= 0)
+        if (_sharing || _holders.Length == 0 || IndexOf(ids.IdOf(joining), ids) >= 0)
         {
             return [];
         }
@@ -57,9 +59,9 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary><paramref name="holder"/> answered a share with its report: it records no more writes in its copy.</summary>
-    public void Shared(IReaderLeaseHolder holder)
+    public void Shared(IReaderLeaseHolder holder, LeaseHolderReferences ids)
     {
-        var index = IndexOf(holder.GetGrainId());
+        var index = IndexOf(ids.IdOf(holder), ids);
         if (index >= 0)
         {
             _holders[index] = _holders[index] with { Exclusive = false };
@@ -67,14 +69,14 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary>Removes and returns every live holder but <paramref name="except"/>, with the end of its lease.</summary>
-    public List<(IReaderLeaseHolder Holder, DateTimeOffset Until)> TakeAllBut(IReaderLeaseHolder? except, DateTimeOffset now)
+    public List<(IReaderLeaseHolder Holder, long Until)> TakeAllBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids)
     {
         Expire(now);
-        var skip = except?.GetGrainId();
-        var taken = new List<(IReaderLeaseHolder Holder, DateTimeOffset Until)>();
+        GrainId? skip = except is null ? null : ids.IdOf(except);
+        var taken = new List<(IReaderLeaseHolder Holder, long Until)>();
         foreach (var entry in _holders)
         {
-            if (entry.Holder.GetGrainId() != skip)
+            if (ids.IdOf(entry.Holder) != skip)
             {
                 taken.Add((entry.Holder, entry.Until));
             }
@@ -82,7 +84,30 @@ internal struct ReaderLeaseBook()
 
         if (taken.Count > 0)
         {
-            _holders = [.. _holders.Where(h => h.Holder.GetGrainId() == skip)];
+            _holders = [.. _holders.Where(h => ids.IdOf(h.Holder) == skip)];
+        }
+
+        _sharing = _sharing && _holders.Length > 1;
+        return taken;
+    }
+
+    /// <summary>Removes and returns every live exclusive holder but <paramref name="except"/>, with the end of its lease.</summary>
+    public List<(IReaderLeaseHolder Holder, long Until)> TakeExclusiveBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids)
+    {
+        Expire(now);
+        GrainId? skip = except is null ? null : ids.IdOf(except);
+        var taken = new List<(IReaderLeaseHolder Holder, long Until)>();
+        foreach (var entry in _holders)
+        {
+            if (entry.Exclusive && ids.IdOf(entry.Holder) != skip)
+            {
+                taken.Add((entry.Holder, entry.Until));
+            }
+        }
+
+        if (taken.Count > 0)
+        {
+            _holders = [.. _holders.Where(h => !h.Exclusive || ids.IdOf(h.Holder) == skip)];
         }
 
         _sharing = _sharing && _holders.Length > 1;
@@ -90,9 +115,9 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary>Forgets a holder that could not be reached; its lease is waited out and counted as a lapse.</summary>
-    public void Remove(IReaderLeaseHolder holder)
+    public void Remove(IReaderLeaseHolder holder, LeaseHolderReferences ids)
     {
-        var index = IndexOf(holder.GetGrainId());
+        var index = IndexOf(ids.IdOf(holder), ids);
         if (index >= 0)
         {
             RemoveAt(index);
@@ -114,7 +139,7 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary>Drops the leases that ran out by <paramref name="now"/>; an exclusive one is a lapse.</summary>
-    public void Expire(DateTimeOffset now)
+    public void Expire(long now)
     {
         var live = 0;
         foreach (var entry in _holders)
@@ -140,11 +165,11 @@ internal struct ReaderLeaseBook()
         }
     }
 
-    private int IndexOf(GrainId id)
+    private int IndexOf(GrainId id, LeaseHolderReferences ids)
     {
         for (var i = 0; i < _holders.Length; i++)
         {
-            if (_holders[i].Holder.GetGrainId() == id)
+            if (ids.IdOf(_holders[i].Holder) == id)
             {
                 return i;
             }
@@ -155,9 +180,6 @@ internal struct ReaderLeaseBook()
 
     private void RemoveAt(int index) => _holders = _holders.Length == 1 ? [] : [.. _holders[..index], .. _holders[(index + 1)..]];
 
-    // The end of the lease as UTC ticks: 8 bytes where a DateTimeOffset takes 16.
-    private readonly record struct Entry(IReaderLeaseHolder Holder, long UntilUtcTicks, bool Exclusive)
-    {
-        public DateTimeOffset Until => new(UntilUtcTicks, TimeSpan.Zero);
-    }
+    // The end of the lease as a monotonic timestamp: 8 bytes, and no wall clock in it.
+    private readonly record struct Entry(IReaderLeaseHolder Holder, long Until, bool Exclusive);
 }

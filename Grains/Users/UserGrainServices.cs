@@ -10,7 +10,8 @@ namespace OrleansRaw.Grains.Users;
 /// </summary>
 public sealed class UserGrainServices(
     ReplicaSnapshotFeed snapshots,
-    PrimaryPosition primary,
+    IPrimaryPosition primary,
+    ActivationFloor floor,
     RoutingPolicy policy,
     LeaseHolderReferences holders,
     TimeProvider clock,
@@ -18,7 +19,9 @@ public sealed class UserGrainServices(
 {
     public ReplicaSnapshotFeed Snapshots => snapshots;
 
-    public PrimaryPosition Primary => primary;
+    public IPrimaryPosition Primary => primary;
+
+    public ActivationFloor Floor => floor;
 
     public RoutingPolicy Policy => policy;
 
@@ -27,4 +30,7 @@ public sealed class UserGrainServices(
     public TimeProvider Clock => clock;
 
     public ILogger<UserConsistencyGrain> Logger => logger;
+
+    /// <summary>Always <see cref="ProtocolFlaws.None"/> but in the exploration tests.</summary>
+    internal ProtocolFlaws Flaws { get; init; }
 }

@@ -74,11 +74,12 @@ public sealed partial class ReadRouter(
         {
             try
             {
-                await leases.NoteServedAsync(userId, db.ServedAt, ownData).WaitAsync(options.Value.DecisionTimeout);
+                await leases.NoteServedAsync(userId, db.ServedAt, ownData);
             }
             catch (Exception ex)
             {
-                // The data was served; only the floor for the user's next read on another server is at risk.
+                // The grain did not hear of it in time: this server sends it with its next call for the user, and the
+                // response's consistency token carries it to any server the reader goes to next.
                 LogNoteServedFailed(logger, userId, ex.Message);
             }
         }

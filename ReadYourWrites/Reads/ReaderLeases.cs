@@ -1,38 +1,48 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
-/// The users' reader states this API server holds under lease from their grains, so that it routes their reads, and
-/// records their writes, with no grain call. A grain revokes every other server's copy before it acknowledges a write,
-/// and a copy is used only until its lease runs out, counted from before it was asked for, so a copy is never trusted
-/// longer than the grain allows. Writes recorded in an exclusive copy reach the grain when it asks (a revocation, a
-/// second server), with the next lease request, or when the copy expires; a grain that hears nothing by the end of a
-/// lease takes the primary's position as the user's last write. While another server serves the same user too (a
-/// shared lease), every read asks the grain and reports to it and every write is recorded there.
+/// The server side of the reader-lease protocol (docs/PROTOCOL.md): the users' states this API server holds under lease
+/// from their grains, so that it routes their reads, and records their writes, with no grain call. A grain revokes
+/// every other server's copy before it acknowledges a write, and a copy is used only until its lease runs out, counted
+/// from before it was asked for, so a copy is never trusted longer than the grain allows. Writes recorded, and reads
+/// served, under an exclusive copy reach the grain when it asks (a revocation, a second server), with the next lease
+/// request, or when the copy expires; a grain that hears nothing by the end of a lease takes the primary's position.
+/// A read served any other way (a shared lease, no decision, a copy that ran out during the read) reaches the grain
+/// before its response leaves. Every grain call here has a deadline of its own (<see cref="ConsistencyOptions.DecisionTimeout"/>),
+/// far under Orleans' response timeout, so a silo that dies mid-call costs a read one timeout, not thirty seconds.
 /// </summary>
 public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 {
     // How long a revocation or a share keeps older grants out: a grant asked for before it arrived is void by then (leases ≤ 10 s).
     private static readonly TimeSpan Memory = TimeSpan.FromSeconds(10);
 
+    // A read whose grant a revocation overtook asks again, this many times at most (within its decision timeout).
+    private const int Attempts = 3;
+
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _clock;
+    private readonly IOptions<ConsistencyOptions> _options;
     private readonly ILogger<ReaderLeases> _logger;
     private readonly ReadYourWritesMetrics _instruments;
-    private readonly ConcurrentDictionary<long, Copy> _copies = new();
-    private readonly ConcurrentDictionary<long, Task<Copy>> _asking = new();
+    private readonly ConcurrentDictionary<long, LeasedCopy> _copies = new();
+    private readonly ConcurrentDictionary<long, Task<LeasedCopy?>> _asking = new();
+    private readonly ConcurrentDictionary<long, LeaseReport> _unsent = new();
     private readonly ConcurrentDictionary<long, long> _revokedAt = new();
     private readonly ConcurrentDictionary<long, long> _sharedAt = new();
     private readonly Lock _gate = new();
     private readonly Lazy<IReaderLeaseHolder> _self;
     private readonly ITimer _sweeper;
 
-    public ReaderLeases(IGrainFactory grains, ReadYourWritesMetrics instruments, TimeProvider clock, ILogger<ReaderLeases> logger)
+    public ReaderLeases(IGrainFactory grains, ReadYourWritesMetrics instruments, TimeProvider clock, IOptions<ConsistencyOptions> options,
+        ILogger<ReaderLeases> logger)
     {
         _instruments = instruments;
         _grains = grains;
         _clock = clock;
+        _options = options;
         _logger = logger;
         _self = new(() => grains.CreateObjectReference<IReaderLeaseHolder>(this));
         _sweeper = clock.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -41,24 +51,42 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     /// <summary>How many users' states this server holds.</summary>
     public int Count => _copies.Count;
 
+    /// <summary>Always <see cref="ProtocolFlaws.None"/> but in the exploration tests.</summary>
+    internal ProtocolFlaws Flaws { get; set; }
+
+    private TimeSpan Deadline => _options.Value.DecisionTimeout;
+
     /// <summary>The user's reader state, from the copy held here or, when it ran out, from a new lease.</summary>
     public async ValueTask<ReaderState> StateAsync(long userId)
     {
-        if (_copies.TryGetValue(userId, out var copy) && !copy.Shared && copy.IsValidAt(_clock.GetTimestamp()))
+        for (var attempt = 1; ; attempt++)
         {
-            return copy.State;
-        }
+            if (_copies.TryGetValue(userId, out var copy) && !copy.Shared
+                && (copy.IsValidAt(_clock.GetTimestamp()) || Flaws.HasFlag(ProtocolFlaws.TrustExpiredCopy)))
+            {
+                return copy.State;
+            }
 
-        // Reads of one user that miss together share one request; a revocation starts the next one afresh, so no read
-        // that began after a write was acknowledged waits on a grant older than the write.
-        var asking = _asking.GetOrAdd(userId, LeaseAsync);
-        try
-        {
-            return (await asking).State;
-        }
-        finally
-        {
-            _asking.TryRemove(new KeyValuePair<long, Task<Copy>>(userId, asking));
+            // Reads of one user that miss together share one request; a revocation starts the next one afresh, so no
+            // read that began after a write was acknowledged waits on a grant older than the write.
+            var asking = _asking.GetOrAdd(userId, LeaseAsync);
+            try
+            {
+                if (await asking is { } granted)
+                {
+                    return granted.State;
+                }
+            }
+            finally
+            {
+                _asking.TryRemove(new KeyValuePair<long, Task<LeasedCopy?>>(userId, asking));
+            }
+
+            // A revocation overtook the grant: it may miss the write the revocation was for.
+            if (attempt == Attempts)
+            {
+                throw new TimeoutException($"User {userId}'s lease was revoked {Attempts} times while it was being granted.");
+            }
         }
     }
 
@@ -76,39 +104,53 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
 
         var sent = _clock.GetTimestamp();
-        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value, held?.Report ?? LeaseReport.None);
+        var report = Unsent(userId, held?.Report ?? LeaseReport.None);
+        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value, report);
+        Sent(userId, report);
         _instruments.LeaseEvent("write-in-grain");
         if (lease is not null)
         {
-            Install(userId, Copy.From(lease, sent, _clock));
+            Install(userId, LeasedCopy.From(lease, sent, _clock));
         }
     }
 
     /// <summary>
-    /// Notes how far a read served the user reached. While the lease is shared (or this server holds none) the grain
-    /// hears of it before the response leaves, so the user's next read, on whichever server, starts from it.
+    /// Notes how far a read served the user reached. Under this server's valid exclusive copy the grain hears of it
+    /// later (it must ask this server before another may route the user); otherwise the grain hears of it before this
+    /// returns, so the user's next read, on whichever server, starts from it. When the grain cannot be reached in time
+    /// the position goes with this server's next call for the user and this throws: the read's consistency token still
+    /// carries it to every server.
     /// </summary>
-    public Task NoteServedAsync(long userId, WalPosition servedAt, bool ownData)
+    public async Task NoteServedAsync(long userId, WalPosition servedAt, bool ownData)
     {
         var served = ownData ? new LeaseReport(servedAt, WalPosition.Zero) : new LeaseReport(WalPosition.Zero, servedAt);
-        if (_copies.TryGetValue(userId, out var copy))
+        if (_copies.TryGetValue(userId, out var copy) && copy.TrySee(served, _clock.GetTimestamp(), _clock.GetUtcNow()))
         {
-            copy.Saw(served, _clock.GetUtcNow());
-            if (!copy.Shared)
-            {
-                return Task.CompletedTask; // the grain hears of it with the next lease, a revocation or the sweep
-            }
-
-            copy.Reported();
+            return;
         }
 
-        return _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(served);
+        if (Flaws.HasFlag(ProtocolFlaws.IgnoreFallbackPosition) && copy is null)
+        {
+            return;
+        }
+
+        var report = Unsent(userId, served);
+        try
+        {
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(Deadline, _clock);
+            Sent(userId, report);
+        }
+        catch
+        {
+            _unsent.AddOrUpdate(userId, report, (_, held) => Merge(held, report));
+            throw;
+        }
     }
 
     Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, ActivationId epoch, long version)
     {
         _instruments.LeaseEvent("revoked");
-        Copy? copy;
+        LeasedCopy? copy;
         lock (_gate)
         {
             _revokedAt[userId] = _clock.GetTimestamp();
@@ -116,43 +158,43 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             _copies.TryRemove(userId, out copy);
         }
 
-        return Task.FromResult(copy?.Revoke() ?? LeaseReport.None);
+        return Task.FromResult(TakeUnsent(userId, copy?.Revoke() ?? LeaseReport.None));
     }
 
     Task<LeaseReport> IReaderLeaseHolder.ShareAsync(long userId)
     {
         _instruments.LeaseEvent("shared");
-        Copy? copy;
+        LeasedCopy? copy;
         lock (_gate)
         {
             _sharedAt[userId] = _clock.GetTimestamp();
             _copies.TryGetValue(userId, out copy);
         }
 
-        return Task.FromResult(copy?.Share() ?? LeaseReport.None);
+        return Task.FromResult(TakeUnsent(userId, copy?.Share() ?? LeaseReport.None));
     }
 
     public void Dispose() => _sweeper.Dispose();
 
-    private async Task<Copy> LeaseAsync(long userId)
+    private async Task<LeasedCopy?> LeaseAsync(long userId)
     {
         var sent = _clock.GetTimestamp();
-        var report = _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None;
-        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report);
+        var report = Unsent(userId, _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None);
+        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report).WaitAsync(Deadline, _clock);
+        Sent(userId, report);
         _instruments.LeaseEvent("granted");
-        var copy = Copy.From(lease, sent, _clock);
-        Install(userId, copy);
-        return copy;
+        return Install(userId, LeasedCopy.From(lease, sent, _clock));
     }
 
-    private void Install(long userId, Copy copy)
+    // The copy now held for the user when it is this grant (or one that supersedes it); null when a revocation overtook the grant.
+    private LeasedCopy? Install(long userId, LeasedCopy copy)
     {
         lock (_gate)
         {
             // A revocation that arrived after the grant was asked for may be for a write the grant does not hold.
-            if (_revokedAt.TryGetValue(userId, out var revoked) && revoked >= copy.AskedAt)
+            if (_revokedAt.TryGetValue(userId, out var revoked) && revoked >= copy.AskedAt && !Flaws.HasFlag(ProtocolFlaws.InstallOvertakenGrant))
             {
-                return;
+                return null;
             }
 
             // Likewise a grant asked for before the grain made the lease shared may not say so.
@@ -161,12 +203,33 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
                 copy.Shared = true;
             }
 
-            _copies.AddOrUpdate(userId, copy, (_, held) => copy.Supersedes(held) ? copy.Keeping(held) : held);
+            return _copies.AddOrUpdate(userId, copy, (_, held) => copy.Supersedes(held) ? copy.Keeping(held) : held);
         }
     }
 
-    // Drops copies whose lease ran out, first telling the grain what they wrote and served if it has not heard;
-    // forgets old revocations.
+    // What this server owes the user's grain beyond `report`: positions served while the grain could not be reached.
+    private LeaseReport Unsent(long userId, LeaseReport report) =>
+        _unsent.TryGetValue(userId, out var unsent) ? Merge(unsent, report) : report;
+
+    // The grain has `report`: what it covers is no longer owed.
+    private void Sent(long userId, LeaseReport report)
+    {
+        if (_unsent.TryGetValue(userId, out var unsent) && Covers(report, unsent))
+        {
+            _unsent.TryRemove(new KeyValuePair<long, LeaseReport>(userId, unsent));
+        }
+    }
+
+    private LeaseReport TakeUnsent(long userId, LeaseReport report) =>
+        _unsent.TryRemove(userId, out var unsent) ? Merge(unsent, report) : report;
+
+    private static LeaseReport Merge(LeaseReport a, LeaseReport b) =>
+        new(WalPosition.Latest(a.Own, b.Own), WalPosition.Latest(a.Others, b.Others), WalPosition.Latest(a.LastWrite, b.LastWrite));
+
+    private static bool Covers(LeaseReport sent, LeaseReport owed) => Merge(sent, owed) == sent;
+
+    // Drops copies whose lease ran out, first telling the grain what they wrote and served if it has not heard; sends
+    // what could not be sent; forgets old revocations.
     private void Sweep()
     {
         var now = _clock.GetTimestamp();
@@ -183,8 +246,13 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             }
             else
             {
-                _copies.TryRemove(new KeyValuePair<long, Copy>(userId, copy));
+                _copies.TryRemove(new KeyValuePair<long, LeasedCopy>(userId, copy));
             }
+        }
+
+        foreach (var (userId, unsent) in _unsent)
+        {
+            _ = SendUnsentAsync(userId, unsent);
         }
 
         Forget(_revokedAt);
@@ -202,14 +270,30 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    // Removed only once the grain has it, so a write recorded in the copy is never in neither place.
-    private async Task ReportExpiredAsync(long userId, Copy copy)
+    // Removed only once the grain has all of it, so a write recorded in the copy is never in neither place.
+    private async Task ReportExpiredAsync(long userId, LeasedCopy copy)
     {
         try
         {
-            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(copy.Report);
-            copy.Reported();
-            _copies.TryRemove(new KeyValuePair<long, Copy>(userId, copy));
+            var (report, mark) = copy.ReportToSend();
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(report).WaitAsync(Deadline, _clock);
+            if (copy.Reported(mark))
+            {
+                _copies.TryRemove(new KeyValuePair<long, LeasedCopy>(userId, copy));
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReportFailed(_logger, userId, ex.Message);
+        }
+    }
+
+    private async Task SendUnsentAsync(long userId, LeaseReport unsent)
+    {
+        try
+        {
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(unsent, _self.Value).WaitAsync(Deadline, _clock);
+            Sent(userId, unsent);
         }
         catch (Exception ex)
         {
@@ -219,129 +303,4 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not report the positions served to user {UserId}: {Error}")]
     private static partial void LogReportFailed(ILogger logger, long userId, string error);
-
-    /// <summary>One user's state as lent, in this server's clock, plus what was served here since.</summary>
-    private sealed class Copy(ActivationId epoch, long version, ReaderState state, long askedAt, long validUntil, bool shared)
-    {
-        private readonly Lock _lock = new();
-        private ReaderState _state = state;
-        private volatile bool _shared = shared;
-        private bool _revoked;
-        private bool _unreported;
-
-        public ActivationId Epoch => epoch;
-
-        public long Version => version;
-
-        public long AskedAt => askedAt;
-
-        public bool Shared
-        {
-            get => _shared;
-            set => _shared = value;
-        }
-
-        public ReaderState State
-        {
-            get { lock (_lock) { return _state; } }
-        }
-
-        /// <summary>What was written and served under this copy (as far as the grain may not know it).</summary>
-        public LeaseReport Report
-        {
-            get { lock (_lock) { return _state.Report; } }
-        }
-
-        public bool Unreported => Volatile.Read(ref _unreported);
-
-        public static Copy From(ReaderLease lease, long askedAt, TimeProvider clock)
-        {
-            var now = clock.GetUtcNow();
-            var state = new ReaderState(Local(lease.LastWrite, now), Local(lease.SeenOwn, now), Local(lease.SeenOthers, now));
-            var validUntil = askedAt + (long)(lease.Duration.TotalSeconds * clock.TimestampFrequency);
-            return new Copy(lease.Epoch, lease.Version, state, askedAt, validUntil, lease.Shared);
-        }
-
-        public bool IsValidAt(long timestamp) => timestamp < validUntil;
-
-        /// <summary>Records a write in the copy, if it is still the user's only, valid, unrevoked copy; false otherwise.</summary>
-        public bool TryRecordWrite(WalPosition position, long timestamp, DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                // Decided under the lock a revocation or a share takes, so the write is either in what they report or
-                // goes to the grain.
-                if (_shared || _revoked || !IsValidAt(timestamp))
-                {
-                    return false;
-                }
-
-                _state = _state with { LastWrite = Known.Max(_state.LastWrite, new Known(position, now)) };
-                _unreported = true;
-                return true;
-            }
-        }
-
-        /// <summary>Marks the copy revoked (no write may be recorded in it from now on) and returns its report.</summary>
-        public LeaseReport Revoke()
-        {
-            lock (_lock)
-            {
-                _revoked = true;
-                _unreported = false;
-                return _state.Report;
-            }
-        }
-
-        /// <summary>Marks the copy shared (reads ask the grain, writes go there) and returns its report.</summary>
-        public LeaseReport Share()
-        {
-            lock (_lock)
-            {
-                _shared = true;
-                _unreported = false;
-                return _state.Report;
-            }
-        }
-
-        public void Saw(LeaseReport served, DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                _state = ReaderState.Max(_state, ReaderState.Of(served, now));
-                _unreported = true;
-            }
-        }
-
-        public void Reported() => Volatile.Write(ref _unreported, false);
-
-        /// <summary>True when this grant is newer than <paramref name="held"/>: a later version of the same activation, or a later request.</summary>
-        public bool Supersedes(Copy held) => held.Epoch == epoch ? version >= held.Version : askedAt >= held.AskedAt;
-
-        /// <summary>This grant, keeping what <paramref name="held"/> wrote and served since its own grant; <paramref name="held"/> takes no more writes.</summary>
-        public Copy Keeping(Copy held)
-        {
-            var (kept, unreported) = held.Retire();
-            lock (_lock)
-            {
-                _state = ReaderState.Max(_state, kept);
-                _unreported |= unreported;
-            }
-
-            return this;
-        }
-
-        private (ReaderState State, bool Unreported) Retire()
-        {
-            lock (_lock)
-            {
-                _revoked = true;
-                return (_state, _unreported);
-            }
-        }
-
-        // The grant's ages, turned into this server's clock: measured from receipt, so a position seems no older than it is.
-        private static Known Local(AgedPosition position, DateTimeOffset now) =>
-            position.Age is { } age ? new Known(position.Position, now - age) : new Known(position.Position, DateTimeOffset.MinValue);
-    }
 }

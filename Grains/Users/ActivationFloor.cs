@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Options;
+using OrleansRaw.Grains.Replicas;
+using OrleansRaw.Routing;
+
+namespace OrleansRaw.Grains.Users;
+
+/// <summary>
+/// Where a new activation of a user's grain starts the reader's floor for others' data: the primary's position at the
+/// latest moment an earlier activation of the same user could still have been serving them. An earlier activation
+/// ended either idle — no call for <see cref="ConsistencyOptions.IdleDeactivation"/>, and nothing is served from a copy
+/// more than a lease after a call — or with its silo (killed or stopped), which this silo sees leave the membership.
+/// The primary's position now would do too, but it sends every read of others' data to the primary until the replicas
+/// replay it, and each such read moves the floor on again; a position from the past is one the replicas already have.
+/// </summary>
+public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock, IOptions<ConsistencyOptions> options)
+{
+    // A sample's position was read by the replica monitor up to a poll and a delivery before this silo took it in.
+    private static readonly TimeSpan SampleDelay = TimeSpan.FromSeconds(1);
+    private const int Capacity = 2_048;
+
+    private readonly Lock _gate = new();
+    private readonly (long At, WalPosition Position)[] _samples = new (long, WalPosition)[Capacity];
+    private int _count;
+    private int _next;
+    private long _lastDeparture = long.MinValue;
+
+    /// <summary>The primary's position as this silo learned it (from the replica snapshot), at <paramref name="timestamp"/>.</summary>
+    public void Sampled(WalPosition position, long timestamp)
+    {
+        lock (_gate)
+        {
+            _samples[_next] = (timestamp, position);
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
+        }
+    }
+
+    /// <summary>A silo left the cluster (declared dead or shutting down), as this silo learned at <paramref name="timestamp"/>.</summary>
+    public void SiloLeft(long timestamp)
+    {
+        lock (_gate)
+        {
+            _lastDeparture = Math.Max(_lastDeparture, timestamp);
+        }
+    }
+
+    /// <summary>The floor for others' data of an activation starting now: a sampled position when one is late enough, else the primary's current one.</summary>
+    public async Task<WalPosition> OthersAsync()
+    {
+        var lease = options.Value.ReaderLease;
+        var now = clock.GetTimestamp();
+        var idleSince = now - Ticks(options.Value.IdleDeactivation) + Ticks(lease * 2);
+        lock (_gate)
+        {
+            var latestServed = _lastDeparture == long.MinValue ? idleSince : Math.Max(idleSince, _lastDeparture + Ticks(lease * 2));
+            if (SampleAtOrAfter(latestServed + Ticks(SampleDelay), now) is { } position)
+            {
+                return position;
+            }
+        }
+
+        return await primary.ReadAsync();
+    }
+
+    // The oldest sample taken at or after `from` (and not after `now`): the primary had reached it by then.
+    private WalPosition? SampleAtOrAfter(long from, long now)
+    {
+        WalPosition? found = null;
+        for (var i = 1; i <= _count; i++)
+        {
+            var (at, position) = _samples[(_next - i + Capacity) % Capacity];
+            if (at < from)
+            {
+                break;
+            }
+
+            if (at <= now)
+            {
+                found = position;
+            }
+        }
+
+        return found;
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
+}
