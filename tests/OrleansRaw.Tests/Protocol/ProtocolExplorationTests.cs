@@ -1,0 +1,97 @@
+using OrleansRaw.Routing;
+using OrleansRaw.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRaw.Tests.Protocol;
+
+/// <summary>
+/// The reader-lease protocol explored over schedules the tests control (<see cref="SimWorld"/>): the product's grain
+/// side and server side, one user, 2–3 servers, messages reordered, delayed and lost, servers paused, killed and
+/// restarted, the grain's silo killed and the grain deactivated, wall clocks stepped. A failing schedule names the
+/// seed that replays it: <c>ORLEANSRAW_EXPLORE_SEED=n ./test --unit --filter ProtocolExploration</c>;
+/// <c>ORLEANSRAW_EXPLORE_SCHEDULES=n</c> explores longer by hand.
+/// </summary>
+[Trait(TestKinds.Trait, TestKinds.Unit)]
+public sealed class ProtocolExplorationTests(ITestOutputHelper output)
+{
+    private static readonly int Schedules = int.TryParse(Environment.GetEnvironmentVariable("ORLEANSRAW_EXPLORE_SCHEDULES"), out var n) ? n : 1_500;
+    private static readonly int? OnlySeed = int.TryParse(Environment.GetEnvironmentVariable("ORLEANSRAW_EXPLORE_SEED"), out var s) ? s : null;
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void NoScheduleOfTheRealProtocol_MissesAnAcknowledgedWrite_OrGoesBack(int servers)
+    {
+        var settings = new SimSettings { Servers = servers };
+        var (failure, reads, writes) = Explore(settings, Schedules, stopAtFirst: true);
+        output.WriteLine($"{Schedules} schedules, {servers} servers: {reads} reads, {writes} acknowledged writes");
+        Assert.Null(failure);
+    }
+
+    [Fact]
+    public void EverySmallSchedule_WithoutFaults_KeepsThePromise()
+    {
+        var settings = new SimSettings
+        {
+            Servers = 2, Operations = 3, MaxSteps = 60, ServerFaults = false, GrainFaults = false, ClockSteps = false, DropMessages = false,
+        };
+        var explored = SystematicChooser.Explore(chooser => new SimWorld(settings, chooser).Run(), maxSchedules: 20_000, out var failure);
+        output.WriteLine($"{explored.Schedules} schedules (all of them: {explored.Exhausted}), {explored.Choices} choices deep at most");
+        Assert.Null(failure);
+        Assert.True(explored.Schedules > 100, $"only {explored.Schedules} schedules: the systematic search did not branch");
+    }
+
+    public static TheoryData<string> Flaws =>
+    [
+        nameof(ProtocolFlaws.SkipRevocation),
+        nameof(ProtocolFlaws.TrustExpiredCopy),
+        nameof(ProtocolFlaws.DropLapseRule),
+        nameof(ProtocolFlaws.InstallOvertakenGrant),
+        nameof(ProtocolFlaws.IgnoreFallbackPosition),
+        nameof(ProtocolFlaws.ForgetOthersOnActivation),
+        nameof(ProtocolFlaws.ReportWithoutRevocation),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Flaws))]
+    public void EachSeededBug_IsFoundByTheExploration(string flaw)
+    {
+        var (failure, _, _) = Explore(new SimSettings { Flaws = Enum.Parse<ProtocolFlaws>(flaw) }, Schedules * 4, stopAtFirst: true);
+        Assert.NotNull(failure);
+        output.WriteLine(failure);
+    }
+
+    [Fact]
+    public void TwoActivationsOfOneUser_BreakThePromise_SoSingleActivationIsNeeded()
+    {
+        var (failure, _, _) = Explore(new SimSettings { DuplicateActivations = true }, Schedules * 4, stopAtFirst: true);
+        Assert.NotNull(failure);
+        output.WriteLine(failure);
+    }
+
+    private (string? Failure, int Reads, int Writes) Explore(SimSettings settings, int schedules, bool stopAtFirst)
+    {
+        var (reads, writes) = (0, 0);
+        foreach (var seed in OnlySeed is { } only ? [only] : Enumerable.Range(1, schedules))
+        {
+            var world = new SimWorld(settings, new RandomChooser(seed));
+            var violation = world.Run();
+            reads += world.History.Reads;
+            writes += world.History.Writes;
+            if (violation is not null)
+            {
+                var failure = $"seed {seed}: {violation}";
+                output.WriteLine(failure);
+                output.WriteLine(Tail(world.Log, 60));
+                if (stopAtFirst)
+                {
+                    return (failure, reads, writes);
+                }
+            }
+        }
+
+        return (null, reads, writes);
+    }
+
+    private static string Tail(string log, int lines) => string.Join('\n', log.Split('\n').TakeLast(lines));
+}
