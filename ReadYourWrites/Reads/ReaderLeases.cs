@@ -72,7 +72,9 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             var asking = _asking.GetOrAdd(userId, LeaseAsync);
             try
             {
-                if (await asking is { } granted)
+                // A grant is good only until its lease's end, counted from when it was asked for: one that arrives late
+                // (a paused server, a slow silo) may have lapsed at the grain already.
+                if (await asking is { } granted && (granted.IsValidAt(_clock.GetTimestamp()) || Flaws.HasFlag(ProtocolFlaws.TrustExpiredCopy)))
                 {
                     return granted.State;
                 }
@@ -82,7 +84,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
                 _asking.TryRemove(new KeyValuePair<long, Task<LeasedCopy?>>(userId, asking));
             }
 
-            // A revocation overtook the grant: it may miss the write the revocation was for.
+            // A revocation overtook the grant (it may miss the write the revocation was for), or it came too late.
             if (attempt == Attempts)
             {
                 throw new TimeoutException($"User {userId}'s lease was revoked {Attempts} times while it was being granted.");

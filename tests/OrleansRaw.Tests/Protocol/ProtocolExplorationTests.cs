@@ -14,7 +14,7 @@ namespace OrleansRaw.Tests.Protocol;
 [Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class ProtocolExplorationTests(ITestOutputHelper output)
 {
-    private static readonly int Schedules = int.TryParse(Environment.GetEnvironmentVariable("ORLEANSRAW_EXPLORE_SCHEDULES"), out var n) ? n : 1_500;
+    private static readonly int Schedules = int.TryParse(Environment.GetEnvironmentVariable("ORLEANSRAW_EXPLORE_SCHEDULES"), out var n) ? n : 1_000;
     private static readonly int? OnlySeed = int.TryParse(Environment.GetEnvironmentVariable("ORLEANSRAW_EXPLORE_SEED"), out var s) ? s : null;
 
     [Theory]
@@ -26,6 +26,17 @@ public sealed class ProtocolExplorationTests(ITestOutputHelper output)
         var (failure, reads, writes) = Explore(settings, Schedules, stopAtFirst: true);
         output.WriteLine($"{Schedules} schedules, {servers} servers: {reads} reads, {writes} acknowledged writes");
         Assert.Null(failure);
+    }
+
+    // Schedules that once failed. Seed 47 (3 servers): a read joined a lease request asked for before its server was
+    // paused; the grant came back expired and was used anyway, and missed a write another server had acknowledged.
+    [Theory]
+    [InlineData(3, 47)]
+    public void RegressionSchedule_KeepsThePromise(int servers, int seed)
+    {
+        var world = new SimWorld(new SimSettings { Servers = servers }, new RandomChooser(seed));
+        var violation = world.Run();
+        Assert.True(violation is null, violation + "\n" + Tail(world.Log, 60));
     }
 
     [Fact]
