@@ -29,7 +29,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private readonly ReadYourWritesMetrics _instruments;
     private readonly ConcurrentDictionary<long, LeasedCopy> _copies = new();
     private readonly ConcurrentDictionary<long, Task<LeasedCopy?>> _asking = new();
-    private readonly ConcurrentDictionary<long, LeaseReport> _unsent = new();
+    private readonly ServedHere _served;
     private readonly ConcurrentDictionary<long, long> _revokedAt = new();
     private readonly ConcurrentDictionary<long, long> _sharedAt = new();
     private readonly Lock _gate = new();
@@ -44,6 +44,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         _clock = clock;
         _options = options;
         _logger = logger;
+        _served = new ServedHere(clock);
         _self = new(() => grains.CreateObjectReference<IReaderLeaseHolder>(this));
         _sweeper = clock.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -64,7 +65,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             if (_copies.TryGetValue(userId, out var copy) && !copy.Shared
                 && (copy.IsValidAt(_clock.GetTimestamp()) || Flaws.HasFlag(ProtocolFlaws.TrustExpiredCopy)))
             {
-                return copy.State;
+                return _served.Floor(userId, copy.State);
             }
 
             // Reads of one user that miss together share one request; a revocation starts the next one afresh, so no
@@ -76,7 +77,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
                 // (a paused server, a slow silo) may have lapsed at the grain already.
                 if (await asking is { } granted && (granted.IsValidAt(_clock.GetTimestamp()) || Flaws.HasFlag(ProtocolFlaws.TrustExpiredCopy)))
                 {
-                    return granted.State;
+                    return _served.Floor(userId, granted.State);
                 }
             }
             finally
@@ -106,9 +107,9 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
 
         var sent = _clock.GetTimestamp();
-        var report = Unsent(userId, held?.Report ?? LeaseReport.None);
+        var report = _served.Owed(userId, held?.Report ?? LeaseReport.None);
         var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).RecordWriteAsync(write, _self.Value, report);
-        Sent(userId, report);
+        _served.Acknowledged(userId, report);
         _instruments.LeaseEvent("write-in-grain");
         if (lease is not null)
         {
@@ -136,16 +137,32 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             return;
         }
 
-        var report = Unsent(userId, served);
+        // Owed until the grain acknowledges it (ServedHere): a failed report goes with this server's next call for
+        // the user, or with the sweep.
+        _served.Noted(userId, served);
+        var report = _served.Owed(userId, served);
+
+        // Twice within the deadline: a call that went out on a connection to a silo that just died hangs, while the
+        // next one takes another gateway.
+        if (!await TryReportServedAsync(userId, report, Deadline / 2))
+        {
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(Deadline / 2, _clock);
+        }
+
+        _served.Acknowledged(userId, report);
+    }
+
+    private async Task<bool> TryReportServedAsync(long userId, LeaseReport report, TimeSpan timeout)
+    {
         try
         {
-            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(Deadline, _clock);
-            Sent(userId, report);
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(timeout, _clock);
+            return true;
         }
-        catch
+        catch (Exception ex)
         {
-            _unsent.AddOrUpdate(userId, report, (_, held) => Merge(held, report));
-            throw;
+            LogReportFailed(_logger, userId, ex.Message);
+            return false;
         }
     }
 
@@ -160,7 +177,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             _copies.TryRemove(userId, out copy);
         }
 
-        return Task.FromResult(TakeUnsent(userId, copy?.Revoke() ?? LeaseReport.None));
+        return Task.FromResult(_served.TakeOwed(userId, copy?.Revoke() ?? LeaseReport.None));
     }
 
     Task<LeaseReport> IReaderLeaseHolder.ShareAsync(long userId)
@@ -173,7 +190,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             _copies.TryGetValue(userId, out copy);
         }
 
-        return Task.FromResult(TakeUnsent(userId, copy?.Share() ?? LeaseReport.None));
+        return Task.FromResult(_served.TakeOwed(userId, copy?.Share() ?? LeaseReport.None));
     }
 
     public void Dispose() => _sweeper.Dispose();
@@ -181,9 +198,9 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private async Task<LeasedCopy?> LeaseAsync(long userId)
     {
         var sent = _clock.GetTimestamp();
-        var report = Unsent(userId, _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None);
+        var report = _served.Owed(userId, _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None);
         var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report).WaitAsync(Deadline, _clock);
-        Sent(userId, report);
+        _served.Acknowledged(userId, report);
         _instruments.LeaseEvent("granted");
         return Install(userId, LeasedCopy.From(lease, sent, _clock));
     }
@@ -209,27 +226,6 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    // What this server owes the user's grain beyond `report`: positions served while the grain could not be reached.
-    private LeaseReport Unsent(long userId, LeaseReport report) =>
-        _unsent.TryGetValue(userId, out var unsent) ? Merge(unsent, report) : report;
-
-    // The grain has `report`: what it covers is no longer owed.
-    private void Sent(long userId, LeaseReport report)
-    {
-        if (_unsent.TryGetValue(userId, out var unsent) && Covers(report, unsent))
-        {
-            _unsent.TryRemove(new KeyValuePair<long, LeaseReport>(userId, unsent));
-        }
-    }
-
-    private LeaseReport TakeUnsent(long userId, LeaseReport report) =>
-        _unsent.TryRemove(userId, out var unsent) ? Merge(unsent, report) : report;
-
-    private static LeaseReport Merge(LeaseReport a, LeaseReport b) =>
-        new(WalPosition.Latest(a.Own, b.Own), WalPosition.Latest(a.Others, b.Others), WalPosition.Latest(a.LastWrite, b.LastWrite));
-
-    private static bool Covers(LeaseReport sent, LeaseReport owed) => Merge(sent, owed) == sent;
-
     // Drops copies whose lease ran out, first telling the grain what they wrote and served if it has not heard; sends
     // what could not be sent; forgets old revocations.
     private void Sweep()
@@ -252,10 +248,12 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             }
         }
 
-        foreach (var (userId, unsent) in _unsent)
+        foreach (var (userId, owed) in _served.AllOwed())
         {
-            _ = SendUnsentAsync(userId, unsent);
+            _ = SendOwedAsync(userId, owed);
         }
+
+        _served.Forget();
 
         Forget(_revokedAt);
         Forget(_sharedAt);
@@ -290,12 +288,12 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    private async Task SendUnsentAsync(long userId, LeaseReport unsent)
+    private async Task SendOwedAsync(long userId, LeaseReport owed)
     {
         try
         {
-            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(unsent, _self.Value).WaitAsync(Deadline, _clock);
-            Sent(userId, unsent);
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(owed, _self.Value).WaitAsync(Deadline, _clock);
+            _served.Acknowledged(userId, owed);
         }
         catch (Exception ex)
         {

@@ -129,7 +129,7 @@ internal sealed class SimServer(SimWorld world, string name)
             // Served all the same: the position goes with this server's next call (and in the response's token).
         }
 
-        world.Note($"{Node.Name} {(own ? "own" : "others'")} read served {served} from {where}");
+        world.Note($"{Node.Name} {(own ? "own" : "others'")} read (from #{began}) served {served} from {where}; state {state?.SeenOthers.Position.Lsn.Value}");
         world.History.Read(own, began, world.Sequence, served, $"{Node.Name} ({where})");
     }
 }
