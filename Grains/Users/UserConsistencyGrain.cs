@@ -11,6 +11,7 @@ namespace OrleansRaw.Grains.Users;
 /// position their own reads were ever served, so losing an activation (a silo's death, idle deactivation) can only
 /// make the user's next own reads more careful, never stale.
 /// </summary>
+[GrainDirectory(Hosting.SingleActivation.DirectoryName)]
 public sealed partial class UserConsistencyGrain(UserGrainServices services) : Grain, IUserConsistencyGrain
 {
     // A silo holds one of these per active user, so every field counts: the services sit behind one reference, and
