@@ -63,6 +63,19 @@ public static class SiloBuilderExtensions
                 + $"[GrainDirectory(\"{SingleActivation.DirectoryName}\")] on the host's grains that should use it.");
         }
 
+        // A silo declared dead keeps its grains' ids held in the directory until Orleans' estimate of the moment it
+        // failed (the declaration less MaxProbeTimeout × NumMissedProbesLimit) plus RangeLeaseDuration: no new
+        // activation before then. Orleans' 30 s default held a killed silo's users for 22 s with the Development
+        // membership settings (1 s probes) and not at all with its own defaults (20 s × 3 > 30 s). We hold them two
+        // reader leases past the declaration, whatever membership declares: every lease the lost activation granted
+        // has ended, with room for clock drift, before its successor can grant one — even when Orleans' adaptive
+        // probes declare a silo dead sooner than ProbeTimeout × NumMissedProbesLimit. The distributed directory is
+        // the only one that reads this setting, and Orleans lets a silo have it under one name only: ours.
+        services.AddOptions<GrainDirectoryOptions>()
+            .Configure<IOptions<ClusterMembershipOptions>, IOptions<ConsistencyOptions>>((directory, membership, consistency) =>
+                directory.RangeLeaseDuration = membership.Value.MaxProbeTimeout * membership.Value.NumMissedProbesLimit
+                    + consistency.Value.ReaderLease * 2);
+
         // A user's grain holds nothing that must outlive it, so it leaves memory once it has had no call for
         // Consistency:IdleDeactivation. Orleans looks for idle activations once a collection quantum (1 min by default)
         // and refuses to start when a collection age is not longer than the quantum: a shorter idle time shortens the
