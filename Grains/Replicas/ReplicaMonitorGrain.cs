@@ -10,6 +10,7 @@ namespace OrleansRaw.Grains.Replicas;
 /// follows timelines: the cluster's is the highest any node reports, and a standby on another one (left on a dead
 /// branch by a crash-failover, or not yet following the promoted node) is unhealthy, whatever its LSN.
 /// </summary>
+[GrainDirectory(Hosting.SingleActivation.DirectoryName)]
 public sealed partial class ReplicaMonitorGrain(
     DatabaseProbes probes,
     IOptions<ReplicaMonitorOptions> options,

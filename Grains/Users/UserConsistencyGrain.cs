@@ -7,6 +7,7 @@ namespace OrleansRaw.Grains.Users;
 /// interleave), and an activation starts from positions at or past everything an earlier one could have lent, so
 /// losing an activation (a silo's death, idle deactivation) makes the user's next reads more careful, never stale.
 /// </summary>
+[GrainDirectory(Hosting.SingleActivation.DirectoryName)]
 public sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseGrantorHost
 {
     // A silo holds one of these per active user, so every field counts: the services sit behind one reference, and
