@@ -142,11 +142,11 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         _served.Noted(userId, served);
         var report = _served.Owed(userId, served);
 
-        // Twice within the deadline: a call that went out on a connection to a silo that just died hangs, while the
-        // next one takes another gateway.
-        if (!await TryReportServedAsync(userId, report, Deadline / 2))
+        // Twice, within half the decision timeout in all (a read that had no decision has waited a whole one already):
+        // a call that went out on a connection to a silo that just died hangs, while the next one takes another gateway.
+        if (!await TryReportServedAsync(userId, report, Deadline / 4))
         {
-            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(Deadline / 2, _clock);
+            await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportServedAsync(report, _self.Value).WaitAsync(Deadline / 4, _clock);
         }
 
         _served.Acknowledged(userId, report);
