@@ -70,7 +70,7 @@ public sealed class ProtocolExplorationTests(ITestOutputHelper output)
     [MemberData(nameof(Flaws))]
     public void EachSeededBug_IsFoundByTheExploration(string flaw)
     {
-        var (failure, _, _) = Explore(new SimSettings { Flaws = Enum.Parse<ProtocolFlaws>(flaw) }, Schedules * 4, stopAtFirst: true);
+        var (failure, _, _) = Explore(new SimSettings { Flaws = Enum.Parse<ProtocolFlaws>(flaw) }, Schedules * 20, stopAtFirst: true);
         Assert.NotNull(failure);
         output.WriteLine(failure);
     }

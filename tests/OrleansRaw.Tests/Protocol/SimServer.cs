@@ -120,17 +120,19 @@ internal sealed class SimServer(SimWorld world, string name)
             (served, where) = world.Replicas[replica] >= floor ? (world.Replicas[replica], $"replica-{replica + 1}") : (world.Primary, "primary");
         }
 
+        var tokenOnly = false;
         try
         {
             await Leases.NoteServedAsync(SimCluster.UserId, SimWorld.Position(served), own);
         }
         catch (Exception)
         {
-            // Served all the same: the position goes with this server's next call (and in the response's token).
+            // Served all the same: the position goes with this server's next call, and in the response's token.
+            tokenOnly = true;
         }
 
         world.Note($"{Node.Name} {(own ? "own" : "others'")} read (from #{began}) served {served} from {where}; state {state?.SeenOthers.Position.Lsn.Value}");
-        world.History.Read(own, began, world.Sequence, served, $"{Node.Name} ({where})");
+        world.History.Read(own, began, world.Sequence, served, $"{Node.Name} ({where}{(tokenOnly ? ", not reported" : "")})", Node.Name, tokenOnly);
     }
 }
 

@@ -207,6 +207,7 @@ internal sealed class SimWorld
                 {
                     choices.Add((1, server.Pause));
                     choices.Add((1, server.Kill));
+                    choices.Add((1, () => ResetConnection(server.Node)));
                 }
                 else if (server.Paused)
                 {
@@ -253,6 +254,13 @@ internal sealed class SimWorld
         _inFlight.RemoveAt(index);
         Note("deliver " + message.What);
         message.Deliver();
+    }
+
+    // A server's connection to its gateway drops (the gateway's silo died): every message in flight from or to it is lost.
+    private void ResetConnection(SimNode server)
+    {
+        Note($"connection of {server.Name} reset");
+        _inFlight.RemoveAll(m => m.Droppable && m.What.StartsWith(server.Name + "->", StringComparison.Ordinal) || m.To == server);
     }
 
     private void Drop(int index)
