@@ -50,6 +50,12 @@ public sealed class ChurnAnalysis
     /// <summary>The share of reads in a second routed without a decision above which that second counts as one without decisions.</summary>
     public const double UndecidedLimit = 0.05;
 
+    /// <summary>
+    /// A read routed without a decision that took this long waited out the API's decision timeout (1 s): the user's
+    /// grain did not answer.
+    /// </summary>
+    public static readonly TimeSpan TimedOutDecision = TimeSpan.FromMilliseconds(900);
+
     /// <summary>How long after <paramref name="e"/> the analysis looks.</summary>
     public static TimeSpan WatchOf(ChurnEvent e) => e.Kind == ChurnEvent.SiloKilled ? AfterSiloKill : After;
 
@@ -79,7 +85,8 @@ public sealed class ChurnAnalysis
     /// Around one event, from <see cref="Before"/> before it to <see cref="WatchOf"/> after: the reads per second, how
     /// long the primary's share stayed above its level before the event (until two seconds in a row are back within
     /// <see cref="Tolerance"/>), until when reads were routed without a decision (the end of the last second with more
-    /// than <see cref="UndecidedLimit"/> of them), and the slowest requests (those that waited out a paused server aside).
+    /// than <see cref="UndecidedLimit"/> of them), how many users had reads wait out the decision timeout
+/// (<see cref="TimedOutDecision"/>) and until when, and the slowest requests (those that waited out a paused server aside).
     /// </summary>
     public sealed record Window(
         ChurnEvent Event,
@@ -87,6 +94,8 @@ public sealed class ChurnAnalysis
         IReadOnlyList<Bucket> Buckets,
         TimeSpan? ElevatedFor,
         TimeSpan? UndecidedUntil,
+        int UsersWaitingOutDecisions,
+        TimeSpan? DecisionsTimedOutUntil,
         ChurnRequest? SlowestRead,
         ChurnRequest? SlowestWrite,
         IReadOnlyList<(string Reason, int Count)> ReasonsFirst5s);
@@ -171,6 +180,8 @@ public sealed class ChurnAnalysis
             yield return $"{e.Kind} {e.Target} at {At(e.At)}{(e.Detail.Length > 0 ? $" ({e.Detail})" : "")}: primary share before {Percent(window.PrimaryShareBefore)}, "
                 + $"above it (+{Tolerance * 100:F0} points) for {(window.ElevatedFor is { } up ? $"{Seconds(up)} s" : $"more than {watched.TotalSeconds:F0} s")}; "
                 + $"reads without a decision (over {UndecidedLimit * 100:F0} % a second) {(window.UndecidedUntil is { } until ? $"until +{Seconds(until)} s" : "none")}; "
+                + $"reads that waited out the decision timeout: {window.UsersWaitingOutDecisions} users, "
+                + $"{(window.DecisionsTimedOutUntil is { } last ? $"the last starting at +{Seconds(last)} s" : "none")}; "
                 + $"longest read {Longest(window.SlowestRead)}, longest write {Longest(window.SlowestWrite)}; other events from -{Before.TotalSeconds:F0} s to +{watched.TotalSeconds:F0} s: {Join(others)}";
             yield return $"    from -{Before.TotalSeconds:F0} s, per second: primary % " + Row(window.Buckets, b => b.PrimaryShare, (int)Before.TotalSeconds);
             yield return "                    without a decision % " + Row(window.Buckets, b => b.UndecidedShare, (int)Before.TotalSeconds);
@@ -353,6 +364,7 @@ public sealed class ChurnAnalysis
         }
 
         var lastUndecided = afterEvent.FindLastIndex(b => b.UndecidedShare > UndecidedLimit);
+        var timedOut = reads.Where(r => r.Started >= e.At && r.Started < e.At + Ticks(watched) && Undecided(r) && r.Latency >= TimedOutDecision).ToList();
         var end = e.At + Ticks(watched);
         var around = _requests.Where(r => r.Status != 0 && r.Ended > e.At && r.Started < end && !Stalled(r)).ToList();
         var first5 = e.At + Ticks(TimeSpan.FromSeconds(5));
@@ -362,6 +374,8 @@ public sealed class ChurnAnalysis
             buckets,
             elevated,
             lastUndecided < 0 ? null : TimeSpan.FromSeconds(lastUndecided + 1),
+            timedOut.Select(r => r.User).Distinct().Count(),
+            timedOut.Count == 0 ? null : Stopwatch.GetElapsedTime(e.At, timedOut.Max(r => r.Started)),
             around.Where(r => r.Read).MaxBy(r => r.Latency),
             around.Where(r => r.Op == ChurnOp.Write).MaxBy(r => r.Latency),
             [.. reads.Where(r => r.Started >= e.At && r.Started < first5).GroupBy(r => r.Reason ?? "-").OrderByDescending(g => g.Count()).Select(g => (g.Key, g.Count()))]);

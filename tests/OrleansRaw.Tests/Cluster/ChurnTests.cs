@@ -17,7 +17,8 @@ namespace OrleansRaw.Tests.Cluster;
 /// acknowledged post may be lost, no request may answer 5xx; after a silo is killed no read may wait more than
 /// <see cref="MaxReadWait"/>, the share of reads sent to the primary must be back to its level before the kill within
 /// <see cref="MaxElevated"/>, and from then on, up to 35 s after the kill (past Orleans' response timeout), no second
-/// may have reads routed without a decision (<c>decision-unavailable</c>, <c>replicas-unavailable</c>).
+/// may have reads routed without a decision (<c>decision-unavailable</c>, <c>replicas-unavailable</c>), nor a read that
+/// waited out the decision timeout.
 /// </summary>
 /// <remarks>
 /// <c>ORLEANSRAW_CHURN_SECONDS</c> sets how long the traffic runs (120 s by default; the events repeat in that order);
@@ -143,6 +144,8 @@ public sealed partial class ChurnTests(SystemFixture fixture, ITestOutputHelper 
                     $"{what} a read waited {window.SlowestRead?.Latency.TotalSeconds:F1} s (at most {MaxReadWait.TotalSeconds} s)");
                 Check(violations, window.ElevatedFor is { } up && up <= MaxElevated,
                     $"{what} the primary share stayed above its level for {(window.ElevatedFor is { } e ? $"{e.TotalSeconds:F0} s" : "the whole window")} (at most {MaxElevated.TotalSeconds} s)");
+                Check(violations, window.DecisionsTimedOutUntil is not { } timedOut || timedOut <= MaxElevated,
+                    $"{what} reads of {window.UsersWaitingOutDecisions} users waited out the decision timeout, the last {window.DecisionsTimedOutUntil?.TotalSeconds:F0} s later (at most {MaxElevated.TotalSeconds} s)");
                 Check(violations, window.UndecidedUntil is not { } until || until <= MaxElevated,
                     $"{what} reads were still routed without a decision {window.UndecidedUntil?.TotalSeconds:F0} s later (at most {MaxElevated.TotalSeconds} s)");
             }
