@@ -57,7 +57,7 @@ public sealed class LoadBalancedApisTests(SystemFixture fixture, ITestOutputHelp
         var apis = Enumerable.Range(0, Apis).Select(_ => AppProcess.Start(RepoPaths.WebApiDll(), apiSettings)).ToList();
         try
         {
-            await Task.WhenAll(apis.Select(WaitForReplicaReadsAsync));
+            await Task.WhenAll(apis.Select(api => ApiReadiness.WaitForReplicaReadsAsync(api)));
             await using var balancer = await HaproxyBalancer.StartAsync([.. apis.Select(a => a.Address)], healthChecked);
             output.WriteLine($"{mode}, {(healthChecked ? "health-checked" : "unchecked")} balancer {balancer.Address} over "
                 + $"{string.Join(", ", apis.Select((a, i) => $"api-{i + 1} {a.Address.Port} (pid {a.Pid})"))}, up after {total.Elapsed.TotalSeconds:F1} s");
@@ -104,32 +104,6 @@ public sealed class LoadBalancedApisTests(SystemFixture fixture, ITestOutputHelp
                 await api.DisposeAsync();
             }
         }
-    }
-
-    // Until an API server has its first replica snapshot, all its reads go to the primary: safe, and proving nothing.
-    private static async Task WaitForReplicaReadsAsync(AppProcess api)
-    {
-        using var client = ApiClient.At(api.Address, TimeSpan.FromSeconds(5));
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            try
-            {
-                var read = await ApiClient.AnswerAsync(client.GetUserPostsAsync(1));
-                if (read.Result is not null && read.Header("X-Read-Source")?.StartsWith("replica:", StringComparison.Ordinal) == true)
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"API {api.Address} never read from a replica:\n{api.Output}");
     }
 
     /// <summary>What one run showed, counted from its requests around the kill.</summary>

@@ -11,6 +11,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
+    private readonly List<long> _outputAt = [];
 
     private SiloProcess(Process process, int siloPort, int gatewayPort, int metricsPort)
     {
@@ -83,6 +84,16 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>When (a <see cref="Stopwatch"/> timestamp) the silo last printed a line containing <paramref name="text"/>, or null if it never did.</summary>
+    public long? LastLogged(string text)
+    {
+        lock (_output)
+        {
+            var index = _output.FindLastIndex(line => line.Contains(text, StringComparison.Ordinal));
+            return index < 0 ? null : _outputAt[index];
+        }
+    }
+
     /// <summary>SIGKILL: the process dies at once, leaving its membership row and activations behind.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
@@ -102,6 +113,7 @@ public sealed class SiloProcess : IAsyncDisposable
         lock (_output)
         {
             _output.Add(line);
+            _outputAt.Add(Stopwatch.GetTimestamp());
         }
 
         if (line.Contains("Silo ready", StringComparison.Ordinal))

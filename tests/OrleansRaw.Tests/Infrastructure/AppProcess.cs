@@ -33,6 +33,15 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Every line the process printed so far that contains <paramref name="text"/>.</summary>
+    public IReadOnlyList<string> LinesContaining(string text)
+    {
+        lock (_output)
+        {
+            return [.. _output.Where(line => line.Contains(text, StringComparison.Ordinal))];
+        }
+    }
+
     /// <summary>Starts <paramref name="dll"/> listening on a free loopback port, with <paramref name="settings"/> as its environment.</summary>
     public static AppProcess Start(string dll, IReadOnlyDictionary<string, string?> settings)
     {
@@ -85,8 +94,20 @@ public sealed class AppProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGSTOP: the process freezes where it is (a long GC pause, a stalled VM); its sockets stay open and requests queue.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>: the process runs on from where it stopped.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
     public async ValueTask DisposeAsync()
     {
+        if (!_process.HasExited)
+        {
+            // A paused process cannot act on SIGTERM.
+            await ResumeAsync();
+        }
+
         await StopAsync(_process);
         _process.Dispose();
     }
@@ -109,6 +130,12 @@ public sealed class AppProcess : IAsyncDisposable
         {
             process.Kill(entireProcessTree: true);
         }
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString()])!;
+        await kill.WaitForExitAsync();
     }
 
     private void OnLine(string? line)
