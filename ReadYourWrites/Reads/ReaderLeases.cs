@@ -32,6 +32,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private readonly ServedHere _served;
     private readonly ConcurrentDictionary<long, long> _revokedAt = new();
     private readonly ConcurrentDictionary<long, long> _sharedAt = new();
+    private readonly ConcurrentDictionary<long, long> _unanswered = new();
     private readonly Lock _gate = new();
     private readonly Lazy<IReaderLeaseHolder> _self;
     private readonly ITimer _sweeper;
@@ -66,6 +67,13 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
                 && (copy.IsValidAt(_clock.GetTimestamp()) || Flaws.HasFlag(ProtocolFlaws.TrustExpiredCopy)))
             {
                 return _served.Floor(userId, copy.State);
+            }
+
+            // While the grain did not answer the last request in time and the next one is out, a read does not wait for
+            // it too: one read a decision timeout probes, the others go to the primary at once.
+            if (_unanswered.TryGetValue(userId, out var failedAt) && _clock.GetElapsedTime(failedAt) < Deadline && _asking.ContainsKey(userId))
+            {
+                throw new TimeoutException($"User {userId}'s grain did not answer a lease request within {Deadline.TotalMilliseconds:F0} ms.");
             }
 
             // Reads of one user that miss together share one request; a revocation starts the next one afresh, so no
@@ -199,7 +207,18 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     {
         var sent = _clock.GetTimestamp();
         var report = _served.Owed(userId, _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None);
-        var lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report).WaitAsync(Deadline, _clock);
+        ReaderLease lease;
+        try
+        {
+            lease = await _grains.GetGrain<IUserConsistencyGrain>(userId).LeaseAsync(_self.Value, report).WaitAsync(Deadline, _clock);
+        }
+        catch
+        {
+            _unanswered[userId] = _clock.GetTimestamp();
+            throw;
+        }
+
+        _unanswered.TryRemove(userId, out _);
         _served.Acknowledged(userId, report);
         _instruments.LeaseEvent("granted");
         return Install(userId, LeasedCopy.From(lease, sent, _clock));
@@ -257,6 +276,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
         Forget(_revokedAt);
         Forget(_sharedAt);
+        Forget(_unanswered);
     }
 
     private void Forget(ConcurrentDictionary<long, long> events)
