@@ -16,6 +16,8 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
 {
     // A sample's position was read by the replica monitor up to a poll and a delivery before this silo took it in.
     private static readonly TimeSpan SampleDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2.5);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private const int Capacity = 2_048;
 
     private readonly Lock _gate = new();
@@ -44,22 +46,46 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
         }
     }
 
-    /// <summary>The floor for others' data of an activation starting now: a sampled position when one is late enough, else the primary's current one.</summary>
+    /// <summary>
+    /// The floor for others' data of an activation starting now: a sampled position when one is late enough; when the
+    /// sample it needs is due within <see cref="MaxWait"/> (an activation right after a silo's death), it waits for it;
+    /// else the primary's current position.
+    /// </summary>
     public async Task<WalPosition> OthersAsync()
     {
+        var started = clock.GetTimestamp();
+        while (true)
+        {
+            var now = clock.GetTimestamp();
+            var needed = LatestServed(now) + Ticks(SampleDelay);
+            lock (_gate)
+            {
+                if (SampleAtOrAfter(needed, now) is { } position)
+                {
+                    return position;
+                }
+            }
+
+            if (needed > started + Ticks(MaxWait) || clock.GetElapsedTime(started) >= MaxWait)
+            {
+                return await primary.ReadAsync();
+            }
+
+            await Task.Delay(Poll, clock);
+        }
+    }
+
+    // The latest moment an earlier activation could have served the user: an idle one's last call was at least the
+    // idle time ago (and its copies live a lease longer); a dead silo's activations served until the silo died, which
+    // is before this silo saw it leave, and their copies a lease longer (a copy takes a read's position only while valid).
+    private long LatestServed(long now)
+    {
         var lease = options.Value.ReaderLease;
-        var now = clock.GetTimestamp();
-        var idleSince = now - Ticks(options.Value.IdleDeactivation) + Ticks(lease * 2);
+        var idle = now - Ticks(options.Value.IdleDeactivation) + Ticks(lease * 2);
         lock (_gate)
         {
-            var latestServed = _lastDeparture == long.MinValue ? idleSince : Math.Max(idleSince, _lastDeparture + Ticks(lease * 2));
-            if (SampleAtOrAfter(latestServed + Ticks(SampleDelay), now) is { } position)
-            {
-                return position;
-            }
+            return _lastDeparture == long.MinValue ? idle : Math.Max(idle, _lastDeparture + Ticks(lease));
         }
-
-        return await primary.ReadAsync();
     }
 
     // The oldest sample taken at or after `from` (and not after `now`): the primary had reached it by then.

@@ -68,6 +68,7 @@ internal sealed class SimClock(SimWorld world) : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <summary>The node its timers fire on; none for a clock shared by a silo's services (the caller's node then).</summary>
     public SimNode? Node { get; set; }
 
     public override long GetTimestamp() => world.Now.Ticks;
@@ -77,7 +78,7 @@ internal sealed class SimClock(SimWorld world) : TimeProvider
     public void StepWallClock(TimeSpan by) => _wallOffset += by;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        world.AddTimer(Node!, callback, state, dueTime, period);
+        world.AddTimer(Node ?? (SimNode)TaskScheduler.Current, callback, state, dueTime, period);
 }
 
 /// <summary>A timer of the simulation: due at a virtual time, run on its node's queue.</summary>

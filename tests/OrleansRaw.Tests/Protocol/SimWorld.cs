@@ -40,6 +40,9 @@ internal sealed record SimSettings
     public bool ClockSteps { get; init; } = true;
     public bool DropMessages { get; init; } = true;
     public bool DuplicateActivations { get; init; }
+
+    /// <summary>How often (by weight, against 1 for each other fault) a server's connection resets, losing its messages in flight.</summary>
+    public int ConnectionResets { get; init; } = 1;
     public ProtocolFlaws Flaws { get; init; }
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan DecisionTimeout { get; init; } = TimeSpan.FromSeconds(1);
@@ -141,12 +144,72 @@ internal sealed class SimWorld
         }
     }
 
-    private string? RunSteps()
+    /// <summary>Starts the servers (a scripted schedule calls this, then drives the world step by step).</summary>
+    public void Start()
     {
+        Cluster.Tick();
         foreach (var server in Servers)
         {
             server.Start();
         }
+    }
+
+    /// <summary>Runs every queued continuation and delivers every message in flight, oldest first, until nothing is left but <paramref name="held"/> messages; time stands still.</summary>
+    public void Settle(Func<string, bool>? held = null)
+    {
+        for (var guard = 0; guard < 100_000; guard++)
+        {
+            Sequence++;
+            if (Nodes().FirstOrDefault(n => n.Runnable) is { } node)
+            {
+                node.RunOne(0);
+            }
+            else if (_inFlight.FindIndex(m => held?.Invoke(m.What) != true) is var index and >= 0)
+            {
+                Deliver(index);
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Loses every message in flight whose description matches.</summary>
+    public void Lose(Func<string, bool> which)
+    {
+        foreach (var message in _inFlight.Where(m => which(m.What)).ToList())
+        {
+            Note("lose " + message.What);
+            _inFlight.Remove(message);
+        }
+    }
+
+    /// <summary>Advances time by <paramref name="span"/>, firing the timers due, and settles after each (but <paramref name="held"/> messages).</summary>
+    public void Advance(TimeSpan span, Func<string, bool>? held = null)
+    {
+        var to = Now + span;
+        while (_timers.Where(t => t.DueAt is { } at && at <= to && !t.Node.Dead).OrderBy(t => t.DueAt).FirstOrDefault() is { } due)
+        {
+            Now = due.DueAt!.Value;
+            Cluster.Tick();
+            due.Fire();
+            Settle(held);
+        }
+
+        Now = to;
+        Cluster.Tick();
+        Settle(held);
+    }
+
+    /// <summary>Someone else commits a write: the primary moves on, the replicas stay.</summary>
+    public void OthersWrite() => Note($"another user committed {Commit()}");
+
+    public void Replay(int replica, long to) => Replicas[replica] = Math.Min(Primary, to);
+
+    private string? RunSteps()
+    {
+        Start();
 
         for (var step = 0; step < Settings.MaxSteps && History.Violation is null; step++)
         {
@@ -207,7 +270,7 @@ internal sealed class SimWorld
                 {
                     choices.Add((1, server.Pause));
                     choices.Add((1, server.Kill));
-                    choices.Add((1, () => ResetConnection(server.Node)));
+                    choices.Add((Settings.ConnectionResets, () => ResetConnection(server.Node)));
                 }
                 else if (server.Paused)
                 {
@@ -310,4 +373,10 @@ internal sealed class SimWorld
     }
 
     private sealed record SimMessage(string What, SimNode To, Action Deliver, bool Droppable);
+}
+
+/// <summary>Takes the first option of every choice: a scripted schedule decides the rest itself.</summary>
+internal sealed class FirstChoice : IChooser
+{
+    public int Next(IReadOnlyList<int> weights) => 0;
 }
