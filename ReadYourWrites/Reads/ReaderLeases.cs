@@ -96,7 +96,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             // A revocation overtook the grant (it may miss the write the revocation was for), or it came too late.
             if (attempt == Attempts)
             {
-                throw new TimeoutException($"User {userId}'s lease was revoked {Attempts} times while it was being granted.");
+                throw new TimeoutException($"User {userId}'s lease grants were overtaken by a revocation or came too late {Attempts} times.");
             }
         }
     }
