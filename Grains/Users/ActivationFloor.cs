@@ -57,7 +57,7 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
         while (true)
         {
             var now = clock.GetTimestamp();
-            var needed = LatestServed(now) + Ticks(SampleDelay);
+            var needed = LatestServed(now) + clock.TimestampTicks(SampleDelay);
             lock (_gate)
             {
                 if (SampleAtOrAfter(needed, now) is { } position)
@@ -66,7 +66,7 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
                 }
             }
 
-            if (needed > started + Ticks(MaxWait) || clock.GetElapsedTime(started) >= MaxWait)
+            if (needed > started + clock.TimestampTicks(MaxWait) || clock.GetElapsedTime(started) >= MaxWait)
             {
                 return await primary.ReadAsync();
             }
@@ -81,10 +81,10 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
     private long LatestServed(long now)
     {
         var lease = options.Value.ReaderLease;
-        var idle = now - Ticks(options.Value.IdleDeactivation) + Ticks(lease * 2);
+        var idle = now - clock.TimestampTicks(options.Value.IdleDeactivation) + clock.TimestampTicks(lease * 2);
         lock (_gate)
         {
-            return _lastDeparture == long.MinValue ? idle : Math.Max(idle, _lastDeparture + Ticks(lease));
+            return _lastDeparture == long.MinValue ? idle : Math.Max(idle, _lastDeparture + clock.TimestampTicks(lease));
         }
     }
 
@@ -108,6 +108,4 @@ public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock
 
         return found;
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
 }

@@ -136,7 +136,7 @@ internal sealed partial class LeaseGrantor(ILeaseGrantorHost host)
         while (_leases.HasLapses);
 
         var duration = Services.Policy.Options.ReaderLease;
-        var shared = _leases.Grant(Services.Holders.Shared(holder), now + Ticks(duration), now, Services.Holders);
+        var shared = _leases.Grant(Services.Holders.Shared(holder), now + Clock.TimestampTicks(duration), now, Services.Holders);
         var wall = Clock.GetUtcNow();
         return new ReaderLease(host.Epoch, _writes, Aged(_reader.LastWrite, wall), Aged(_reader.SeenOwn, wall), Aged(_reader.SeenOthers, wall),
             duration, shared);
@@ -211,8 +211,6 @@ internal sealed partial class LeaseGrantor(ILeaseGrantorHost host)
         var now = Clock.GetTimestamp();
         return until > now ? Clock.GetElapsedTime(now, until) : TimeSpan.Zero;
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Clock.TimestampFrequency);
 
     private void Merge(LeaseReport report) => _reader = ReaderState.Max(_reader, ReaderState.Of(report, Clock.GetUtcNow()));
 

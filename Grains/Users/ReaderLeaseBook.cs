@@ -69,50 +69,12 @@ internal struct ReaderLeaseBook()
     }
 
     /// <summary>Removes and returns every live holder but <paramref name="except"/>, with the end of its lease.</summary>
-    public List<(IReaderLeaseHolder Holder, long Until)> TakeAllBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids)
-    {
-        Expire(now);
-        GrainId? skip = except is null ? null : ids.IdOf(except);
-        var taken = new List<(IReaderLeaseHolder Holder, long Until)>();
-        foreach (var entry in _holders)
-        {
-            if (ids.IdOf(entry.Holder) != skip)
-            {
-                taken.Add((entry.Holder, entry.Until));
-            }
-        }
-
-        if (taken.Count > 0)
-        {
-            _holders = [.. _holders.Where(h => ids.IdOf(h.Holder) == skip)];
-        }
-
-        _sharing = _sharing && _holders.Length > 1;
-        return taken;
-    }
+    public List<(IReaderLeaseHolder Holder, long Until)> TakeAllBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids) =>
+        Take(except, exclusiveOnly: false, now, ids);
 
     /// <summary>Removes and returns every live exclusive holder but <paramref name="except"/>, with the end of its lease.</summary>
-    public List<(IReaderLeaseHolder Holder, long Until)> TakeExclusiveBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids)
-    {
-        Expire(now);
-        GrainId? skip = except is null ? null : ids.IdOf(except);
-        var taken = new List<(IReaderLeaseHolder Holder, long Until)>();
-        foreach (var entry in _holders)
-        {
-            if (entry.Exclusive && ids.IdOf(entry.Holder) != skip)
-            {
-                taken.Add((entry.Holder, entry.Until));
-            }
-        }
-
-        if (taken.Count > 0)
-        {
-            _holders = [.. _holders.Where(h => !h.Exclusive || ids.IdOf(h.Holder) == skip)];
-        }
-
-        _sharing = _sharing && _holders.Length > 1;
-        return taken;
-    }
+    public List<(IReaderLeaseHolder Holder, long Until)> TakeExclusiveBut(IReaderLeaseHolder? except, long now, LeaseHolderReferences ids) =>
+        Take(except, exclusiveOnly: true, now, ids);
 
     /// <summary>Forgets a holder that could not be reached; its lease is waited out and counted as a lapse.</summary>
     public void Remove(IReaderLeaseHolder holder, LeaseHolderReferences ids)
@@ -163,6 +125,29 @@ internal struct ReaderLeaseBook()
         {
             _sharing = false;
         }
+    }
+
+    private List<(IReaderLeaseHolder Holder, long Until)> Take(IReaderLeaseHolder? except, bool exclusiveOnly, long now, LeaseHolderReferences ids)
+    {
+        Expire(now);
+        GrainId? skip = except is null ? null : ids.IdOf(except);
+        bool Taken(Entry entry) => (entry.Exclusive || !exclusiveOnly) && ids.IdOf(entry.Holder) != skip;
+        var taken = new List<(IReaderLeaseHolder Holder, long Until)>();
+        foreach (var entry in _holders)
+        {
+            if (Taken(entry))
+            {
+                taken.Add((entry.Holder, entry.Until));
+            }
+        }
+
+        if (taken.Count > 0)
+        {
+            _holders = [.. _holders.Where(h => !Taken(h))];
+        }
+
+        _sharing = _sharing && _holders.Length > 1;
+        return taken;
     }
 
     private int IndexOf(GrainId id, LeaseHolderReferences ids)

@@ -45,7 +45,7 @@ internal sealed class LeasedCopy(ActivationId epoch, long version, ReaderState s
     {
         var now = clock.GetUtcNow();
         var state = new ReaderState(Local(lease.LastWrite, now), Local(lease.SeenOwn, now), Local(lease.SeenOthers, now));
-        var validUntil = askedAt + (long)(lease.Duration.TotalSeconds * clock.TimestampFrequency);
+        var validUntil = askedAt + clock.TimestampTicks(lease.Duration);
         return new LeasedCopy(lease.Epoch, lease.Version, state, askedAt, validUntil, lease.Shared);
     }
 
