@@ -28,16 +28,16 @@ public static class ReadYourWritesHosting
         consistency.Validate(o => o.Direct || Encoding.UTF8.GetByteCount(o.TokenSigningKey) >= 32,
             "Consistency:TokenSigningKey must be a secret of at least 32 bytes: it signs the consistency tokens clients carry");
         services.AddDatabaseOptions(configuration);
-        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName, out _);
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, KeyedBodyBuffering>();
         services.AddSingleton<DataSources>();
         services.AddSingleton<CriticalReadBulkhead>();
         services.AddSingleton<ReplicaPauses>();
         services.AddSingleton<ReplayProofs>();
-        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
-        services.AddSingleton<ReplicaSnapshotFeed>();
+        services.TryAddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
+        services.TryAddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<ReaderLeases>();
         services.AddSingleton<ReadRouter>();
         services.AddSingleton<StrongReadLimiter>();
@@ -73,21 +73,6 @@ public static class ReadYourWritesHosting
             (primary, cancellationToken) => SchemaMigrator.ApplyAsync(primary, assembly, resourcePrefix, cancellationToken: cancellationToken)));
 
     /// <summary>
-    /// The request pipeline's part: keeps the body of a request with an <c>Idempotency-Key</c> readable after binding,
-    /// for its fingerprint (up to <paramref name="maxKeyedBodyBytes"/> in memory). Requests without the header are not touched.
-    /// </summary>
-    public static IApplicationBuilder UseReadYourWrites(this IApplicationBuilder app, long maxKeyedBodyBytes = 64 * 1024) =>
-        app.Use((context, next) =>
-        {
-            if (context.Request.Headers.ContainsKey(IdempotencyHeaders.Key))
-            {
-                context.Request.EnableBuffering(bufferThreshold: (int)Math.Min(maxKeyedBodyBytes, int.MaxValue));
-            }
-
-            return next(context);
-        });
-
-    /// <summary>
     /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>
     /// section names (the same settings the silos read), propagating trace context through grain calls;
     /// <paramref name="configure"/> adds to it.
@@ -97,11 +82,7 @@ public static class ReadYourWritesHosting
         var (cluster, redis) = builder.Configuration.ClusterConnection();
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
+            client.Configure<ClusterOptions>(cluster.ApplyTo);
             client.UseRedisClustering(redis.ConnectionString);
             // Grain calls carry the caller's trace context, so a read's lease call shows in its trace on both sides.
             // Orleans creates no span while no tracer listens.

@@ -105,7 +105,6 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
-        app.UseReadYourWrites(MaxRequestBodyBytes);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

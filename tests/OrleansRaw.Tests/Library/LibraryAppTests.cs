@@ -205,7 +205,6 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
 
                 return next(http);
             });
-            app.UseReadYourWrites();
             app.MapControllers();
             app.MapOpenApi();
             app.MapPost("/minimal/notes", async (LibraryNotesController.NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct) =>
