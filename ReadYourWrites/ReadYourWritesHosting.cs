@@ -58,7 +58,9 @@ public static class ReadYourWritesHosting
         if (!configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
         {
             // The Direct baseline has no replica monitor to follow.
-            services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
+            services.AddHostedService(sp => sp.GetService<IGrainFactory>() is null
+                ? throw new InvalidOperationException(NoOrleansClient)
+                : sp.GetRequiredService<ReplicaSnapshotFeed>());
         }
 
         return services;
@@ -91,4 +93,12 @@ public static class ReadYourWritesHosting
         });
         return builder;
     }
+
+    // The first thing that needs a grain is the replica feed, made as the host starts: without a client, Microsoft's
+    // "unable to resolve IGrainFactory" would say what is missing but not how to get it.
+    private const string NoOrleansClient =
+        "AddReadYourWrites needs an Orleans client on the cluster that runs AddOrleansRawGrains, and this app has none: "
+        + "call builder.UseOrleansRawClient() (Redis clustering, the Orleans and Redis sections), or "
+        + "builder.UseOrleansClient(...) with your clustering, or make the app a silo itself with "
+        + "builder.UseOrleans(silo => silo.AddOrleansRawGrains(builder.Configuration))";
 }

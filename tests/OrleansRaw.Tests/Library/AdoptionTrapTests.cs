@@ -97,6 +97,19 @@ public sealed class AdoptionTrapTests
         Assert.Equal(2, services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Replicas.Count);
     }
 
+    [Fact]
+    public async Task AnAppWithoutAnOrleansClient_FailsAtStart_NamingTheWaysToGetOne()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(Valid);
+        builder.Services.AddReadYourWrites(builder.Configuration);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("UseOrleansRawClient", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AddOrleansRawGrains", error.Message, StringComparison.Ordinal);
+    }
+
     private static HostApplicationBuilder Silo(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
