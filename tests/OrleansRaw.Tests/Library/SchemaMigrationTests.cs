@@ -29,7 +29,7 @@ public sealed class SchemaMigrationTests
         [
             "OrleansRaw.ReadYourWrites/0001_replay_wait", "OrleansRaw.ReadYourWrites/0002_idempotency_keys",
             "OrleansRaw.Tests/0001_initial",
-            "OrleansRaw.WebApi/0001_initial", "OrleansRaw.WebApi/0002_jobs_and_user_stats", "OrleansRaw.WebApi/0003_replay_wait_and_job_positions",
+            "WebApi/0001_initial", "WebApi/0002_jobs_and_user_stats", "WebApi/0003_replay_wait_and_job_positions",
         ], await db.VersionsAsync());
         Assert.Equal(["migration_test_notes", "orleansraw_idempotency_keys", "orleansraw_schema_migrations", "posts", "users"],
             (await db.TablesAsync()).Intersect(["migration_test_notes", "orleansraw_idempotency_keys", "orleansraw_schema_migrations", "posts", "users", "schema_migrations", "idempotency_keys"]));
@@ -85,7 +85,7 @@ public sealed class SchemaMigrationTests
         Assert.Equal(
         [
             "OrleansRaw.ReadYourWrites/0001_replay_wait", "OrleansRaw.ReadYourWrites/0002_idempotency_keys",
-            "OrleansRaw.WebApi/0001_initial", "OrleansRaw.WebApi/0002_jobs_and_user_stats", "OrleansRaw.WebApi/0003_replay_wait_and_job_positions",
+            "WebApi/0001_initial", "WebApi/0002_jobs_and_user_stats", "WebApi/0003_replay_wait_and_job_positions",
         ], await db.VersionsAsync());
         Assert.Equal("kept", await db.ScalarAsync<string>("SELECT name FROM users WHERE id = 1"));
 
@@ -108,18 +108,18 @@ public sealed class SchemaMigrationTests
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             SchemaMigrator.ApplyAsync(db.Source, [MigrationSet.Library, WebApi, Tests], NullLogger.Instance));
-        Assert.Contains("\"0001_initial\", a file OrleansRaw.WebApi and OrleansRaw.Tests both have", error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"0001_initial\", a file WebApi and OrleansRaw.Tests both have", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("orleansraw_schema_migrations", await db.TablesAsync());
 
-        await db.ExecuteAsync("UPDATE schema_migrations SET version = 'OrleansRaw.WebApi/0001_initial' WHERE version = '0001_initial'");
+        await db.ExecuteAsync("UPDATE schema_migrations SET version = 'WebApi/0001_initial' WHERE version = '0001_initial'");
         await SchemaMigrator.ApplyAsync(db.Source, [MigrationSet.Library, WebApi, Tests], NullLogger.Instance);
         Assert.Equal(
         [
             "OrleansRaw.ReadYourWrites/0001_replay_wait", "OrleansRaw.ReadYourWrites/0002_idempotency_keys",
             "OrleansRaw.Tests/0001_initial",
-            "OrleansRaw.WebApi/0001_initial", "OrleansRaw.WebApi/0002_jobs_and_user_stats", "OrleansRaw.WebApi/0003_replay_wait_and_job_positions",
+            "WebApi/0001_initial", "WebApi/0002_jobs_and_user_stats", "WebApi/0003_replay_wait_and_job_positions",
         ], await db.VersionsAsync());
-        Assert.Null(await db.ScalarAsync<string>("SELECT checksum FROM orleansraw_schema_migrations WHERE owner = 'OrleansRaw.WebApi' AND version = '0001_initial'"));
+        Assert.Null(await db.ScalarAsync<string>("SELECT checksum FROM orleansraw_schema_migrations WHERE owner = 'WebApi' AND version = '0001_initial'"));
     }
 
     [Fact]
