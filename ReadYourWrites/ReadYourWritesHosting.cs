@@ -50,10 +50,8 @@ public static class ReadYourWritesHosting
         services.AddScoped<ConsistencyContext>();
         services.AddScoped<RoutedDatabase>();
 
-        // Hosted services start in the order they were added: this library's schema comes before any app's.
-        // Added as plain IHostedService registrations: AddHostedService keeps one per implementation type, and the app's
-        // own migrations come as a second SchemaMigration.
-        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(), SchemaMigrator.ApplyLibraryAsync));
+        // One migration service for this library's set and every set AddSchemaMigrations adds, before or after this call.
+        services.AddHostedService<SchemaMigration>();
         services.AddHostedService<ExpiredKeyCleanup>();
         if (!configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
         {
@@ -67,12 +65,24 @@ public static class ReadYourWritesHosting
     }
 
     /// <summary>
-    /// Applies the app's own migrations at start, after this library's: the SQL files embedded in
-    /// <paramref name="assembly"/> under <paramref name="resourcePrefix"/>, once each, in name order.
+    /// Applies the app's own migrations at start, after this library's: the <c>NNNN_name.sql</c> files embedded in
+    /// <paramref name="assembly"/> under <paramref name="resourcePrefix"/> (<c>&lt;RootNamespace&gt;.Data.Migrations.</c>
+    /// for <c>&lt;EmbeddedResource Include="Data\Migrations\*.sql" /&gt;</c>), once each, in name order, recorded
+    /// under the assembly's name. The host fails to start, naming the assembly's resources, when the prefix matches no
+    /// <c>.sql</c> file, and when a file is misnamed or an applied one has changed.
     /// </summary>
-    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix) =>
-        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(),
-            (primary, cancellationToken) => SchemaMigrator.ApplyAsync(primary, assembly, resourcePrefix, cancellationToken: cancellationToken)));
+    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resourcePrefix);
+        return services.AddSingleton(new MigrationSet(assembly, resourcePrefix));
+    }
+
+    /// <summary>
+    /// As <see cref="AddSchemaMigrations(IServiceCollection, Assembly, string)"/>, for the <c>.sql</c> files in the one
+    /// folder named <c>Migrations</c> that <paramref name="assembly"/> embeds (any depth, e.g. <c>Data/Migrations</c>).
+    /// </summary>
+    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly) =>
+        services.AddSingleton(new MigrationSet(assembly, null));
 
     /// <summary>
     /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>

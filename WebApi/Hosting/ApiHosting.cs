@@ -55,7 +55,7 @@ public static class ApiHosting
                 consistency.TokenSigningKey = builder.Configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.SigningKey)}"] ?? "";
             }
         });
-        services.AddSchemaMigrations(typeof(ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
+        services.AddSchemaMigrations(typeof(ApiHosting).Assembly);   // Data/Migrations/*.sql
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<PostStatsWorker>();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
