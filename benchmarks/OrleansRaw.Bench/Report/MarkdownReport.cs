@@ -378,10 +378,11 @@ public static class MarkdownReport
     {
         md.AppendLine("## The routing decision itself");
         md.AppendLine();
-        md.AppendLine("The benchmark joins the cluster as an Orleans client, as the API does (Redis clustering, a silo gateway), and calls "
-            + "`IUserConsistencyGrain.RouteReadAsync` for own reads of users whose last write every replica has replayed (mode `Lsn`, wait "
-            + "100 ms; no wait happens), in a closed loop. Latency is the grain call's round trip from the client; the client shares the two "
-            + "cores with the silos.");
+        md.AppendLine("The benchmark joins the cluster as an Orleans client, as the API does (Redis clustering, a silo gateway), and decides own "
+            + "reads of users whose last write every replica has replayed as the API does for a user it holds no lease on: "
+            + "`IUserConsistencyGrain.LeaseAsync`, then the routing policy on the lease's state and the client's own replica snapshot (mode "
+            + "`Lsn`, wait 100 ms; no wait happens), in a closed loop. Latency is the grain call's round trip plus the policy, in the client; "
+            + "the client shares the two cores with the silos.");
         md.AppendLine();
         md.AppendLine("| Silos | Calls in flight | Decisions per second | p50 ms | p99 ms |");
         md.AppendLine("|---|---:|---:|---:|---:|");
