@@ -10,8 +10,10 @@ internal interface IReadRouting
     /// <summary>The mode routing spans name (<see cref="RoutingSpan.Attributes.Mode"/>).</summary>
     string Mode { get; }
 
+    /// <summary>Where <paramref name="request"/> runs, and why.</summary>
     Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken);
 
+    /// <summary>Notes where the read ran and how far the data it <paramref name="served"/> reached.</summary>
     Task NoteServedAsync(ReadRequest request, RoutingDecision decision, ConsistencyContext served);
 }
 
