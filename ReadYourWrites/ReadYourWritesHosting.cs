@@ -17,7 +17,16 @@ public static class ReadYourWritesHosting
     /// (<see cref="UseOrleansRawClient"/>, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
     /// </summary>
     public static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
-        Action<ConsistencyOptions>? configure = null)
+        Action<ConsistencyOptions>? configure = null) =>
+        services.AddReadYourWrites(configuration, configure, AddClusterRouting);
+
+    /// <summary>
+    /// The layer with <paramref name="addRouting"/> registering how reads are routed and writes recorded
+    /// (<see cref="IReadRouting"/>, <see cref="IWriteRecording"/>) in place of the cluster's. Internal: for this
+    /// repository's benchmark baseline, which measures the same HTTP contract without the routing's cost.
+    /// </summary>
+    internal static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
+        Action<ConsistencyOptions>? configure, Action<IServiceCollection> addRouting)
     {
         var consistency = services.AddConsistencyOptions(configuration);
         if (configure is not null)
@@ -25,7 +34,7 @@ public static class ReadYourWritesHosting
             consistency.Configure(configure);
         }
 
-        consistency.Validate(o => o.Direct || Encoding.UTF8.GetByteCount(o.TokenSigningKey) >= 32,
+        consistency.Validate(o => Encoding.UTF8.GetByteCount(o.TokenSigningKey) >= 32,
             "Consistency:TokenSigningKey must be a secret of at least 32 bytes: it signs the consistency tokens clients carry");
         services.AddDatabaseOptions(configuration);
         services.AddSettings<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName, out _);
@@ -38,12 +47,9 @@ public static class ReadYourWritesHosting
         services.AddSingleton<ReplayProofs>();
         services.TryAddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.TryAddSingleton<ReplicaSnapshotFeed>();
-        services.AddSingleton<ReaderLeases>();
-        services.AddSingleton<ReadRouter>();
         services.AddSingleton<StrongReadLimiter>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddSingleton<CallerIds>();
-        services.AddSingleton<WriteRecorder>();
         services.AddSingleton<ConsistencyGate>();
         services.AddSingleton<ConsistentReads>();
         services.AddSingleton<ReadYourWritesMetrics>();
@@ -53,15 +59,22 @@ public static class ReadYourWritesHosting
         // One migration service for this library's set and every set AddSchemaMigrations adds, before or after this call.
         services.AddHostedService<SchemaMigration>();
         services.AddHostedService<ExpiredKeyCleanup>();
-        if (!configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
-        {
-            // The Direct baseline has no replica monitor to follow.
-            services.AddHostedService(sp => sp.GetService<IGrainFactory>() is null
-                ? throw new InvalidOperationException(NoOrleansClient)
-                : sp.GetRequiredService<ReplicaSnapshotFeed>());
-        }
-
+        addRouting(services);
         return services;
+    }
+
+    // Routing through the cluster: the user's state leased from their grain, writes recorded there, the replica
+    // monitor's snapshot followed (its feed starts after the schema, as the last hosted service of the layer).
+    private static void AddClusterRouting(IServiceCollection services)
+    {
+        services.AddSingleton<ReaderLeases>();
+        services.AddSingleton<ReadRouter>();
+        services.AddSingleton<IReadRouting>(sp => sp.GetRequiredService<ReadRouter>());
+        services.AddSingleton<WriteRecorder>();
+        services.AddSingleton<IWriteRecording>(sp => sp.GetRequiredService<WriteRecorder>());
+        services.AddHostedService(sp => sp.GetService<IGrainFactory>() is null
+            ? throw new InvalidOperationException(NoOrleansClient)
+            : sp.GetRequiredService<ReplicaSnapshotFeed>());
     }
 
     /// <summary>
