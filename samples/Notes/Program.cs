@@ -11,12 +11,12 @@ if (builder.Configuration.GetValue<bool>("Notes:CoHosted"))
 }
 else
 {
-    builder.UseOrleansRawClient();                              // the silos of the Orleans and Redis sections (Notes.Silo)
+    builder.UseOrleansRawClient();                                  // or your own Orleans client: the silos of the Orleans and Redis sections
 }
 
 builder.Services.AddReadYourWrites(builder.Configuration);      // the Database and Consistency sections
-builder.Services.AddSchemaMigrations(typeof(Program).Assembly, "Notes.Migrations.");
-builder.Services.AddAuthentication().AddJwtBearer();            // Authentication:Schemes:Bearer; the user id is the token's sub
+builder.Services.AddSchemaMigrations(typeof(Program).Assembly, "Notes.Migrations.");   // the app's own tables: Migrations/*.sql
+builder.Services.AddAuthentication().AddJwtBearer();            // its defaults; settings in Authentication:Schemes:Bearer
 builder.Services.AddAuthorization();
 
 var app = builder.Build();
