@@ -4,17 +4,19 @@ using OrleansRaw.Tests.Infrastructure;
 namespace OrleansRaw.Tests.Samples;
 
 /// <summary>
-/// docs/PACKAGES.md, the packages' readme, shows only code the samples run: each csharp block names its file in the
-/// HTML comment above it, and its lines appear in that file, in order (leading and trailing whitespace aside).
-/// NotesSampleTests runs those files; so what a new user copies from the readme is what was tested.
+/// docs/PACKAGES.md, the packages' readme (and the README's short form of it), shows only code the samples run: each
+/// csharp block names its file in the HTML comment above it, and its lines appear in that file, in order (leading and
+/// trailing whitespace aside). NotesSampleTests runs those files; so what a new user copies is what was tested.
 /// </summary>
 [Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed partial class PackagesReadmeTests
 {
-    [Fact]
-    public void EveryCodeBlockOfThePackagesReadme_IsInTheSampleFileItNames()
+    [Theory]
+    [InlineData("docs/PACKAGES.md")]
+    [InlineData("README.md")]
+    public void EveryCodeBlock_IsInTheSampleFileItNames(string page)
     {
-        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "PACKAGES.md"));
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, page));
         var blocks = CodeBlock().Matches(readme);
         Assert.NotEmpty(blocks);
         Assert.Equal(Regex.Matches(readme, "^```csharp", RegexOptions.Multiline).Count, blocks.Count);
@@ -28,7 +30,7 @@ public sealed partial class PackagesReadmeTests
             foreach (var line in Lines(block.Groups["code"].Value))
             {
                 at = source.IndexOf(line, at);
-                Assert.True(at >= 0, $"docs/PACKAGES.md shows a line that {file} does not have (after the lines before it):\n{line}");
+                Assert.True(at >= 0, $"{page} shows a line that {file} does not have (after the lines before it):\n{line}");
                 at++;
             }
         }
