@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,16 +40,22 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     /// <summary>Gives each user a last write at <paramref name="position"/> (their grain activates and saves it).</summary>
     public async Task PrepareUsersAsync(IReadOnlyList<long> users, WalPosition position, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, _) =>
-            await Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), null, LeaseReport.None));
+            await UserGrain(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), null, LeaseReport.None));
 
     /// <summary>Own-read decisions in a closed loop; a decision that did not pick a caught-up replica counts as failed.</summary>
     public Task<LoadResult> MeasureAsync(string name, int repetition, IReadOnlyList<long> users, int concurrency, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken) =>
         LoadLoop.RunAsync(name, repetition, concurrency, warmUp, duration, async (worker, i) =>
         {
             var user = users[(int)((worker * 7919 + i) % users.Count)];
-            var decision = await Client.GetGrain<IUserConsistencyGrain>(user).RouteReadAsync(new ReadRequest(user, user));
+            var decision = await UserGrain(user).RouteReadAsync(new ReadRequest(UserKey(user), UserKey(user)));
             return decision.Reason == RoutingReasons.OwnWriteReplicaCaughtUp;
         }, cancellationToken);
+
+    /// <summary>The library's id of the benchmark's user <paramref name="user"/>: its invariant text, as the API's tokens spell it.</summary>
+    public static string UserKey(long user) => user.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The grain of the benchmark's user <paramref name="user"/>.</summary>
+    public IUserConsistencyGrain UserGrain(long user) => Client.GetGrain<IUserConsistencyGrain>(UserKey(user));
 
     public async ValueTask DisposeAsync()
     {

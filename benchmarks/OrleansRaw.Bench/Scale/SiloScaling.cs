@@ -41,7 +41,7 @@ public static class SiloScaling
         results.Add(await TimedAsync(silos, "lease", concurrency.Max(), async (worker, i) =>
         {
             var user = Pick(users, worker, i);
-            var lease = await client.Client.GetGrain<IUserConsistencyGrain>(user).LeaseAsync(holder, LeaseReport.None);
+            var lease = await client.UserGrain(user).LeaseAsync(holder, LeaseReport.None);
             return !lease.Shared;
         }));
         return results;
@@ -62,7 +62,7 @@ public static class SiloScaling
 
     private static async Task<bool> Decide(DecisionBenchmark client, long user)
     {
-        var decision = await client.Client.GetGrain<IUserConsistencyGrain>(user).RouteReadAsync(new ReadRequest(user, user));
+        var decision = await client.UserGrain(user).RouteReadAsync(new ReadRequest(DecisionBenchmark.UserKey(user), DecisionBenchmark.UserKey(user)));
         return decision.Reason == RoutingReasons.OwnWriteReplicaCaughtUp;
     }
 }
