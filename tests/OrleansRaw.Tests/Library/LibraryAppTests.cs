@@ -110,6 +110,108 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task ACallerWhoseIdIsInNameIdentifierOnly_AsJwtBearerMapsSub_IsThatUser()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var tokens = app.Services.GetRequiredService<ConsistencyTokens>();
+        var user = TestUsers.NewKey();
+
+        using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/mvc/notes", new { text = "mapped" }, ClaimTypes.NameIdentifier));
+        Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+        Assert.Equal(user, (await posted.Content.ReadFromJsonAsync<LibraryNotesController.Note>())!.UserId);
+        Assert.True(tokens.TryRead(posted.Headers.GetValues("X-Consistency-Token").Single(), user, out _, out var error), error);
+
+        using var own = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes", claimType: ClaimTypes.NameIdentifier));
+        own.EnsureSuccessStatusCode();
+        Assert.Single((await own.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!);
+        Assert.True(tokens.TryRead(own.Headers.GetValues("X-Consistency-Token").Single(), user, out _, out error), error);
+    }
+
+    [Theory]
+    [InlineData("GET", "/mvc/notes")]
+    [InlineData("GET", "/mvc/notes/all")]
+    [InlineData("POST", "/mvc/notes")]
+    [InlineData("POST", "/minimal/notes")]
+    public async Task ASignedInCallerWithNoIdClaim_IsAnErrorNamingTheSetting_NeverAnAnonymousCaller(string method, string path)
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var before = await CountNotesAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "POST" ? JsonContent.Create(new { text = "who?" }) : null };
+        request.Headers.Add("X-Signed-In-Without-Id", "1");
+        using var response = await http.SendAsync(request);
+
+        var problem = await ProblemResponse.AssertAsync(response, HttpStatusCode.InternalServerError);
+        Assert.Equal("The server cannot tell who the caller is", problem.GetProperty("title").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("Consistency:UserIdClaim", detail, StringComparison.Ordinal);
+        Assert.Contains("'sub'", detail, StringComparison.Ordinal);
+        var body = problem.GetRawText();
+        Assert.DoesNotContain(SecretName, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretEmail, body, StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("X-Read-Source"), "the read ran");
+        Assert.Equal(before, await CountNotesAsync());
+    }
+
+    [Theory]
+    [InlineData("/mvc/notes")]
+    [InlineData("/minimal/notes")]
+    public async Task AnAnonymousDeclaredWrite_IsRefused401_AndWritesNothing(string path)
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var before = await CountNotesAsync();
+        using var response = await http.PostAsJsonAsync(path, new { text = "anonymous" });
+
+        var problem = await ProblemResponse.AssertAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Contains("signed-in user", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("X-Consistency-Token"));
+        Assert.Equal(before, await CountNotesAsync());
+    }
+
+    [Fact]
+    public async Task InvalidUserIds_FromClients_AreAnswered400Or401_WithAProblem_NeverRead()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        string[] invalid = [" 42", "42 ", "4\u00012", "4\n2", new string('7', UserIds.MaxLength + 1)];
+        foreach (var id in invalid)
+        {
+            foreach (var path in new[] { "/mvc/notes/of/", "/minimal/notes/of/" })
+            {
+                // A route value is the client's word: 400, before any grain or query sees it.
+                using var anonymous = await http.GetAsync(path + Uri.EscapeDataString(id));
+                var problem = await ProblemResponse.AssertAsync(anonymous, HttpStatusCode.BadRequest);
+                Assert.Equal("Invalid user id", problem.GetProperty("title").GetString());
+                Assert.False(anonymous.Headers.Contains("X-Read-Source"), "the read ran");
+            }
+
+            // The caller's own claim holds it: not a usable sign-in.
+            using var own = await http.SendAsync(As(id, HttpMethod.Get, "/mvc/notes"));
+            await ProblemResponse.AssertAsync(own, HttpStatusCode.Unauthorized);
+            using var write = await http.SendAsync(As(id, HttpMethod.Post, "/minimal/notes", new { text = "invalid" }));
+            await ProblemResponse.AssertAsync(write, HttpStatusCode.Unauthorized);
+        }
+
+        // A consistency token of another user, whose id only extends the reader's, is refused too.
+        var owner = "1" + TestUsers.NewKey();
+        var reader = owner[..^1];
+        var token = app.Services.GetRequiredService<ConsistencyTokens>().Issue(owner, WalPosition.Zero);
+        using var foreign = As(reader, HttpMethod.Get, "/mvc/notes");
+        foreign.Headers.Add("X-Consistency-Token", token);
+        using var foreignRead = await http.SendAsync(foreign);
+        var refused = await ProblemResponse.AssertAsync(foreignRead, HttpStatusCode.BadRequest);
+        Assert.Contains("another user", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<long> CountNotesAsync()
+    {
+        await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM library_notes");
+    }
+
+    [Fact]
     public async Task OpenApiDocument_OfAnAppOfItsOwn_DocumentsTheContract_OnMvcActionsAndMinimalEndpoints()
     {
         await using var app = await StartAppAsync();

@@ -58,7 +58,8 @@ public sealed class NotesSampleTests(SystemFixture fixture, ITestOutputHelper ou
         var onReplicas = 0;
         for (var i = 0; i < Rounds; i++)
         {
-            var user = TestUsers.NewId().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Integers and GUIDs alike: the sample keeps the library's string ids as they are.
+            var user = i % 2 == 0 ? TestUsers.NewKey() : TestUsers.Key(TestUsers.NewId());
             using var post = new HttpRequestMessage(HttpMethod.Post, "/notes") { Content = JsonContent.Create(new { text = $"note {i}" }) };
             post.Headers.Add("X-User-Id", user);
             using var posted = await http.SendAsync(post);
@@ -132,5 +133,5 @@ public sealed class NotesSampleTests(SystemFixture fixture, ITestOutputHelper ou
         Assert.True(exitCode == 0, text);
     }
 
-    private sealed record Note(long Id, long UserId, string Text);
+    private sealed record Note(long Id, string UserId, string Text);
 }
