@@ -17,10 +17,6 @@ public interface IUserConsistencyGrain : IGrainWithStringKey
     [Alias("LeaseAsync")]
     Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, LeaseReport report);
 
-    /// <summary>Decides where one of this user's reads runs, on the silo (revoking every server's lease first).</summary>
-    [Alias("RouteReadAsync")]
-    Task<RoutingDecision> RouteReadAsync(ReadRequest request);
-
     /// <summary>Takes in how far a read served without a valid exclusive copy reached, revoking every other server's exclusive copy first.</summary>
     [Alias("ReportServedAsync")]
     Task ReportServedAsync(LeaseReport report, IReaderLeaseHolder reporter);

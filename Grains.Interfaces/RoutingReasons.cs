@@ -38,7 +38,4 @@ public static class RoutingReasons
 
     /// <summary>The user's consistency grain could not answer: the primary, which is always safe.</summary>
     public const string DecisionUnavailable = "decision-unavailable";
-
-    /// <summary>The API runs without routing (<c>Consistency:Direct</c>, a benchmark baseline): the primary, no grain asked.</summary>
-    public const string Direct = "direct";
 }

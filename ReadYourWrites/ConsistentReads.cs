@@ -5,7 +5,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// than the position (or consistency token) the work carries, however far the replicas lag, and on a replica whenever
 /// one has replayed it. The read runs in a scope of its own and gets the same <see cref="RoutedDatabase"/> as a request.
 /// </summary>
-public sealed class ConsistentReads(IServiceScopeFactory scopes, ReadRouter router, ConsistencyTokens tokens)
+public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyTokens tokens)
 {
     /// <summary>
     /// Runs <paramref name="read"/> as of <paramref name="position"/> (null: no floor, as eventual as the replicas) on
@@ -29,7 +29,7 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ReadRouter rout
         // The routing span is current for the read, so the read's database commands show under it.
         using var routing = RoutingSpan.Start();
         db.Context.Routing = routing;
-        await router.DecideAsync(db.Context, request, cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<IReadRouting>().DecideAsync(db.Context, request, cancellationToken);
         return await read(db);
     }
 

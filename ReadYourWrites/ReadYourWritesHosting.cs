@@ -17,7 +17,16 @@ public static class ReadYourWritesHosting
     /// (<see cref="UseOrleansRawClient"/>, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
     /// </summary>
     public static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
-        Action<ConsistencyOptions>? configure = null)
+        Action<ConsistencyOptions>? configure = null) =>
+        services.AddReadYourWrites(configuration, configure, AddClusterRouting);
+
+    /// <summary>
+    /// The layer with <paramref name="addRouting"/> registering how reads are routed and writes recorded
+    /// (<see cref="IReadRouting"/>, <see cref="IWriteRecording"/>) in place of the cluster's. Internal: for this
+    /// repository's benchmark baseline, which measures the same HTTP contract without the routing's cost.
+    /// </summary>
+    internal static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
+        Action<ConsistencyOptions>? configure, Action<IServiceCollection> addRouting)
     {
         var consistency = services.AddConsistencyOptions(configuration);
         if (configure is not null)
@@ -25,67 +34,68 @@ public static class ReadYourWritesHosting
             consistency.Configure(configure);
         }
 
-        consistency.Validate(o => o.Direct || Encoding.UTF8.GetByteCount(o.TokenSigningKey) >= 32,
+        consistency.Validate(o => Encoding.UTF8.GetByteCount(o.TokenSigningKey) >= 32,
             "Consistency:TokenSigningKey must be a secret of at least 32 bytes: it signs the consistency tokens clients carry");
         services.AddDatabaseOptions(configuration);
-        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName, out _);
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, KeyedBodyBuffering>();
         services.AddSingleton<DataSources>();
         services.AddSingleton<CriticalReadBulkhead>();
         services.AddSingleton<ReplicaPauses>();
         services.AddSingleton<ReplayProofs>();
-        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
-        services.AddSingleton<ReplicaSnapshotFeed>();
-        services.AddSingleton<ReaderLeases>();
-        services.AddSingleton<ReadRouter>();
+        services.TryAddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
+        services.TryAddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<StrongReadLimiter>();
         services.AddSingleton<ConsistencyTokens>();
         services.AddSingleton<CallerIds>();
-        services.AddSingleton<WriteRecorder>();
         services.AddSingleton<ConsistencyGate>();
         services.AddSingleton<ConsistentReads>();
         services.AddSingleton<ReadYourWritesMetrics>();
         services.AddScoped<ConsistencyContext>();
         services.AddScoped<RoutedDatabase>();
 
-        // Hosted services start in the order they were added: this library's schema comes before any app's.
-        // Added as plain IHostedService registrations: AddHostedService keeps one per implementation type, and the app's
-        // own migrations come as a second SchemaMigration.
-        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(), SchemaMigrator.ApplyLibraryAsync));
+        // One migration service for this library's set and every set AddSchemaMigrations adds, before or after this call.
+        services.AddHostedService<SchemaMigration>();
         services.AddHostedService<ExpiredKeyCleanup>();
-        if (!configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
-        {
-            // The Direct baseline has no replica monitor to follow.
-            services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
-        }
-
+        addRouting(services);
         return services;
     }
 
-    /// <summary>
-    /// Applies the app's own migrations at start, after this library's: the SQL files embedded in
-    /// <paramref name="assembly"/> under <paramref name="resourcePrefix"/>, once each, in name order.
-    /// </summary>
-    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix) =>
-        services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(),
-            (primary, cancellationToken) => SchemaMigrator.ApplyAsync(primary, assembly, resourcePrefix, cancellationToken: cancellationToken)));
+    // Routing through the cluster: the user's state leased from their grain, writes recorded there, the replica
+    // monitor's snapshot followed (its feed starts after the schema, as the last hosted service of the layer).
+    private static void AddClusterRouting(IServiceCollection services)
+    {
+        services.AddSingleton<ReaderLeases>();
+        services.AddSingleton<ReadRouter>();
+        services.AddSingleton<IReadRouting>(sp => sp.GetRequiredService<ReadRouter>());
+        services.AddSingleton<WriteRecorder>();
+        services.AddSingleton<IWriteRecording>(sp => sp.GetRequiredService<WriteRecorder>());
+        services.AddHostedService(sp => sp.GetService<IGrainFactory>() is null
+            ? throw new InvalidOperationException(NoOrleansClient)
+            : sp.GetRequiredService<ReplicaSnapshotFeed>());
+    }
 
     /// <summary>
-    /// The request pipeline's part: keeps the body of a request with an <c>Idempotency-Key</c> readable after binding,
-    /// for its fingerprint (up to <paramref name="maxKeyedBodyBytes"/> in memory). Requests without the header are not touched.
+    /// Applies the app's own migrations at start, after this library's: the <c>NNNN_name.sql</c> files embedded in
+    /// <paramref name="assembly"/> under <paramref name="resourcePrefix"/> (<c>&lt;RootNamespace&gt;.Data.Migrations.</c>
+    /// for <c>&lt;EmbeddedResource Include="Data\Migrations\*.sql" /&gt;</c>), once each, in name order, recorded
+    /// under the assembly's name. The host fails to start, naming the assembly's resources, when the prefix matches no
+    /// <c>.sql</c> file, and when a file is misnamed or an applied one has changed.
     /// </summary>
-    public static IApplicationBuilder UseReadYourWrites(this IApplicationBuilder app, long maxKeyedBodyBytes = 64 * 1024) =>
-        app.Use((context, next) =>
-        {
-            if (context.Request.Headers.ContainsKey(IdempotencyHeaders.Key))
-            {
-                context.Request.EnableBuffering(bufferThreshold: (int)Math.Min(maxKeyedBodyBytes, int.MaxValue));
-            }
+    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resourcePrefix);
+        return services.AddSingleton(new MigrationSet(assembly, resourcePrefix));
+    }
 
-            return next(context);
-        });
+    /// <summary>
+    /// As <see cref="AddSchemaMigrations(IServiceCollection, Assembly, string)"/>, for the <c>.sql</c> files in the one
+    /// folder named <c>Migrations</c> that <paramref name="assembly"/> embeds (any depth, e.g. <c>Data/Migrations</c>).
+    /// </summary>
+    public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly) =>
+        services.AddSingleton(new MigrationSet(assembly, null));
 
     /// <summary>
     /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>
@@ -97,11 +107,7 @@ public static class ReadYourWritesHosting
         var (cluster, redis) = builder.Configuration.ClusterConnection();
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
+            client.Configure<ClusterOptions>(cluster.ApplyTo);
             client.UseRedisClustering(redis.ConnectionString);
             // Grain calls carry the caller's trace context, so a read's lease call shows in its trace on both sides.
             // Orleans creates no span while no tracer listens.
@@ -110,4 +116,12 @@ public static class ReadYourWritesHosting
         });
         return builder;
     }
+
+    // The first thing that needs a grain is the replica feed, made as the host starts: without a client, Microsoft's
+    // "unable to resolve IGrainFactory" would say what is missing but not how to get it.
+    private const string NoOrleansClient =
+        "AddReadYourWrites needs an Orleans client on the cluster that runs AddOrleansRawGrains, and this app has none: "
+        + "call builder.UseOrleansRawClient() (Redis clustering, the Orleans and Redis sections), or "
+        + "builder.UseOrleansClient(...) with your clustering, or make the app a silo itself with "
+        + "builder.UseOrleans(silo => silo.AddOrleansRawGrains(builder.Configuration))";
 }

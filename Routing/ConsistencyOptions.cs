@@ -81,13 +81,6 @@ public sealed class ConsistencyOptions
     [Range(1, 100_000)]
     public int StrongReadBurst { get; set; } = 20;
 
-    /// <summary>
-    /// Baseline only (for the benchmark): no Orleans client, no routing, no write tracking; every read runs on the
-    /// primary with reason <see cref="RoutingReasons.Direct"/>, so the same HTTP contract can be measured without the
-    /// routing layer. Not for production: it puts every read on the primary, which the layer exists to avoid.
-    /// </summary>
-    public bool Direct { get; set; }
-
     /// <summary>True when <see cref="GracePeriod"/> follows the observed replica lag.</summary>
     public bool AutoGracePeriod => string.Equals(GracePeriod, "auto", StringComparison.OrdinalIgnoreCase);
 

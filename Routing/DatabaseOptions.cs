@@ -68,6 +68,14 @@ public sealed class DatabaseOptions
     /// </summary>
     public bool IsolateCriticalReads { get; set; } = true;
 
+    /// <summary>
+    /// True: the API applies the read-your-writes library's migrations (and the app's) at start. False for an app whose
+    /// own migration tool applies the library's schema (<c>sql/orleansraw-schema.sql</c> in the
+    /// <c>OrleansRaw.ReadYourWrites</c> package): the API then applies nothing and refuses to start while that schema
+    /// is missing. Silos ignore it.
+    /// </summary>
+    public bool ApplyMigrations { get; set; } = true;
+
     /// <summary>One replica: its name (as the monitor reports it) and connection string.</summary>
     public sealed class ReplicaNode
     {

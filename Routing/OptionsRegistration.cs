@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace OrleansRaw.Routing;
@@ -8,21 +9,47 @@ namespace OrleansRaw.Routing;
 public static class OptionsRegistration
 {
     /// <summary>The <c>Consistency</c> section, validated at start.</summary>
-    public static OptionsBuilder<ConsistencyOptions> AddConsistencyOptions(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddOptions<ConsistencyOptions>().Bind(configuration.GetSection(ConsistencyOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
-            .ValidateOnStart();
+    public static OptionsBuilder<ConsistencyOptions> AddConsistencyOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = services.AddSettings<ConsistencyOptions>(configuration, ConsistencyOptions.SectionName, out var first);
+        return first
+            ? options.Validate(o => o.AutoGracePeriod || o.FixedGracePeriod >= TimeSpan.Zero, "Consistency:GracePeriod is invalid")
+            : options;
+    }
 
     /// <summary>The <c>Database</c> section, validated at start.</summary>
-    public static OptionsBuilder<DatabaseOptions> AddDatabaseOptions(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(o => o.NodesError() is null, "Database: a primary, and a unique Name and a ConnectionString for each of Replicas, are required")
-            .ValidateOnStart();
+    public static OptionsBuilder<DatabaseOptions> AddDatabaseOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = services.AddSettings<DatabaseOptions>(configuration, DatabaseOptions.SectionName, out var first);
+        return first
+            ? options.Validate(o => o.NodesError() is null, "Database: a primary, and a unique Name and a ConnectionString for each of Replicas, are required")
+            : options;
+    }
 
     /// <summary>The <c>Orleans</c> cluster identity and the <c>Redis</c> connection, as configured (or their defaults).</summary>
     public static (ClusterConnectionOptions Cluster, RedisOptions Redis) ClusterConnection(this IConfiguration configuration) =>
         (configuration.GetSection(ClusterConnectionOptions.SectionName).Get<ClusterConnectionOptions>() ?? new(),
          configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new());
+
+    /// <summary>
+    /// Binds a section of ours once, however many of our hosting calls ask for it (a web app that is also a silo makes
+    /// two), rejects keys no property reads, and validates data annotations at start.
+    /// </summary>
+    internal static OptionsBuilder<T> AddSettings<T>(this IServiceCollection services, IConfiguration configuration,
+        string sectionName, out bool first) where T : class
+    {
+        var options = services.AddOptions<T>();
+        first = !services.Any(d => d.ServiceType == typeof(Bound<T>));
+        if (!first)
+        {
+            return options;
+        }
+
+        services.AddSingleton<Bound<T>>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>>(new UnknownSettings<T>(configuration, sectionName)));
+        return options.Bind(configuration.GetSection(sectionName)).ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    /// <summary>Marks a settings type as bound: binding twice would list every replica twice.</summary>
+    private sealed class Bound<T>;
 }

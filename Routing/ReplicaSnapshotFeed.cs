@@ -61,6 +61,17 @@ public sealed partial class ReplicaSnapshotFeed(
             {
                 return;
             }
+            catch (Exception ex) when (ex.Message.Contains("Could not find an implementation for interface", StringComparison.Ordinal))
+            {
+                // Not transient: the cluster this process reached has no silo that registered our grains.
+                if (!reported)
+                {
+                    LogGrainsMissing(logger, ex.Message);
+                    reported = true;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
             catch (Exception ex)
             {
                 // At start the Orleans client may still be connecting, and the monitor may be moving to another
@@ -91,6 +102,11 @@ public sealed partial class ReplicaSnapshotFeed(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica snapshot feed interrupted for 5 s, still retrying: {ErrorType} {Error}")]
     private static partial void LogFeedFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Orleans cluster runs no OrleansRaw grains ({Error}): call "
+        + "siloBuilder.AddOrleansRawGrains(configuration) on every silo (package OrleansRaw.Grains), and check that this "
+        + "app and the silos name the same Orleans:ClusterId and Orleans:ServiceId. Every read goes to the primary meanwhile")]
+    private static partial void LogGrainsMissing(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica snapshot feed restored")]
     private static partial void LogFeedRestored(ILogger logger);

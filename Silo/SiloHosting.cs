@@ -16,15 +16,10 @@ public static partial class SiloHosting
     {
         var configuration = builder.Configuration;
         var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-        var (cluster, redis) = configuration.ClusterConnection();
+        var (_, redis) = configuration.ClusterConnection();
 
         builder.UseOrleans(orleans =>
         {
-            orleans.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
             orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedHost), silo.SiloPort, silo.GatewayPort,
                 listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);
             orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));

@@ -7,6 +7,7 @@ namespace OrleansRaw.Silo;
 /// <summary>Logs, once the host has started, the facts an operator needs to find this silo.</summary>
 public sealed partial class StartupReport(
     IConfiguration configuration,
+    IOptions<ClusterOptions> cluster,
     IOptions<DatabaseOptions> database,
     IOptions<ClusterMembershipOptions> membership,
     IHostEnvironment environment,
@@ -21,7 +22,7 @@ public sealed partial class StartupReport(
             LogMembership(logger, environment.EnvironmentName, m.ProbeTimeout, m.NumMissedProbesLimit, m.NumVotesForDeathDeclaration,
                 m.ProbeTimeout * m.NumMissedProbesLimit);
             var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-            LogStarted(logger, configuration.ClusterConnection().Cluster.ClusterId, silo.AdvertisedHost, silo.SiloPort, silo.GatewayPort,
+            LogStarted(logger, cluster.Value.ClusterId, silo.AdvertisedHost, silo.SiloPort, silo.GatewayPort,
                 string.Join(",", database.Value.Replicas.Select(r => r.Name)), Environment.ProcessId);
         });
         return Task.CompletedTask;

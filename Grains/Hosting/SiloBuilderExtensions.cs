@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.GrainDirectory;
@@ -21,25 +22,29 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddOrleansRawGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
+        // The same ids a client on these settings uses (UseOrleansRawClient, or Orleans' own reading of the section):
+        // only those configured, else Orleans' defaults on both sides.
+        var (cluster, _) = configuration.ClusterConnection();
+        silo.Configure<ClusterOptions>(cluster.ApplyTo);
         services.AddConsistencyOptions(configuration)
             // A grain that moves after its silo died must not meet a lease its old activation granted: every such lease
             // ends before membership can declare the silo dead, with room for the two machines' clocks to drift.
             .Validate<IOptions<ClusterMembershipOptions>>((o, membership) =>
                 o.ReaderLease * 2 <= membership.Value.ProbeTimeout * membership.Value.NumMissedProbesLimit,
                 "Consistency:ReaderLease must be at most half of Orleans:Membership ProbeTimeout × NumMissedProbesLimit");
-        services.AddOptions<ReplicaMonitorOptions>().Bind(configuration.GetSection(ReplicaMonitorOptions.SectionName))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<ReplicaMonitorOptions>(configuration, ReplicaMonitorOptions.SectionName, out _);
         services.AddDatabaseOptions(configuration);
 
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
+        // TryAdd: a web app that is also a silo registers these on the request side too.
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
         services.AddSingleton<DatabaseProbes>();
         services.AddSingleton<PrimaryPosition>();
         services.AddSingleton<IPrimaryPosition>(sp => sp.GetRequiredService<PrimaryPosition>());
         services.AddSingleton<ActivationFloor>();
         services.AddHostedService<ActivationFloorFeed>();
         services.AddSingleton<LeaseHolderReferences>();
-        services.AddSingleton<ReplicaSnapshotFeed>();
+        services.TryAddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<UserGrainServices>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
 

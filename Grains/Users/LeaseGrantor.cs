@@ -91,13 +91,6 @@ internal sealed partial class LeaseGrantor(ILeaseGrantorHost host)
         return await GrantAsync(holder);
     }
 
-    public async Task<RoutingDecision> RouteReadAsync(ReadRequest request)
-    {
-        // Decided here, so no server's copy may hold a write this activation has not heard of.
-        await RevokeAsync(except: null);
-        return Services.Policy.Decide(request, _reader, Services.Snapshots.Current, Clock.GetUtcNow());
-    }
-
     /// <summary>
     /// A read served by <paramref name="reporter"/> without a valid exclusive copy (a shared lease, a decision that
     /// could not be had, a copy that ran out during the read): before its response leaves, every other server that

@@ -36,8 +36,6 @@ public sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseG
 
     public Task<ReaderLease> LeaseAsync(IReaderLeaseHolder holder, LeaseReport report) => _grantor.LeaseAsync(holder, report);
 
-    public Task<RoutingDecision> RouteReadAsync(ReadRequest request) => _grantor.RouteReadAsync(request);
-
     public Task ReportServedAsync(LeaseReport report, IReaderLeaseHolder reporter) => _grantor.ReportServedAsync(report, reporter);
 
     public Task ReportAsync(LeaseReport report)

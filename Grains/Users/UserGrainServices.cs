@@ -9,7 +9,6 @@ namespace OrleansRaw.Grains.Users;
 /// service a grain kept a reference to cost 8 bytes per user.
 /// </summary>
 public sealed class UserGrainServices(
-    ReplicaSnapshotFeed snapshots,
     IPrimaryPosition primary,
     ActivationFloor floor,
     RoutingPolicy policy,
@@ -17,8 +16,6 @@ public sealed class UserGrainServices(
     TimeProvider clock,
     ILogger<UserConsistencyGrain> logger)
 {
-    public ReplicaSnapshotFeed Snapshots => snapshots;
-
     public IPrimaryPosition Primary => primary;
 
     public ActivationFloor Floor => floor;

@@ -12,13 +12,12 @@ namespace OrleansRaw.ReadYourWrites;
 /// user id is refused, never served as anonymous; a write needs a signed-in caller). A refusal comes back as a <see cref="ProblemDetails"/> to answer with.
 /// </summary>
 internal sealed class ConsistencyGate(
-    ReadRouter router,
+    IReadRouting router,
     ConsistencyTokens tokens,
     StrongReadLimiter strongReads,
     CallerIds callers,
-    WriteRecorder writes,
-    ReadYourWritesMetrics metrics,
-    Microsoft.Extensions.Options.IOptions<ConsistencyOptions> options)
+    IWriteRecording writes,
+    ReadYourWritesMetrics metrics)
 {
     /// <summary>The <c>policy</c> tag of strong reads refused because the bulkhead was full.</summary>
     public const string CriticalReadBulkheadPolicy = "critical-read-bulkhead";
@@ -106,7 +105,7 @@ internal sealed class ConsistencyGate(
             return;
         }
 
-        await router.NoteServedAsync(request.ReaderId, decision, context, request.IsOwnRead);
+        await router.NoteServedAsync(request, decision, context);
         if (request.ReaderId is { } userId && !context.ServedAt.IsZero)
         {
             http.Response.Headers[ConsistencyHeaders.Token] = tokens.Issue(userId, WalPosition.Latest(context.ServedAt, request.ClientPosition ?? WalPosition.Zero));
@@ -173,10 +172,9 @@ internal sealed class ConsistencyGate(
         }
     }
 
-    // The signed-in user whose write this request must record, or null: nothing was written, no one is signed in, or
-    // the Direct baseline, which has no grains to record in.
+    // The signed-in user whose write this request must record, or null: nothing was written, or no one is signed in.
     private string? WriterToRecord(HttpContext http, ConsistencyContext context) =>
-        options.Value.Direct || !context.Wrote ? null : callers.Of(http.User);
+        !context.Wrote ? null : callers.Of(http.User);
 
     private static bool IsCritical(HttpRequest request) =>
         string.Equals(request.Query["consistency"], "strong", StringComparison.OrdinalIgnoreCase)

@@ -4,28 +4,29 @@ using Npgsql;
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
-/// The SQL of <c>idempotency_keys</c> (migration 0004). A keyed write claims its key as the first statements of its
-/// transaction, so a concurrent duplicate's insert waits on the primary key until the first transaction ends: if it
-/// committed, the duplicate fails with a unique violation having written nothing, and reads the stored outcome; if it
-/// rolled back, the duplicate's claim succeeds and it writes instead. An uncommitted claim is never visible.
+/// The SQL of <c>orleansraw_idempotency_keys</c> (the library's migration 0002). A keyed write claims its key as the
+/// first statements of its transaction, so a concurrent duplicate's insert waits on the primary key until the first
+/// transaction ends: if it committed, the duplicate fails with a unique violation having written nothing, and reads the
+/// stored outcome; if it rolled back, the duplicate's claim succeeds and it writes instead. An uncommitted claim is
+/// never visible.
 /// </summary>
 internal static class IdempotencyKeyStore
 {
-    private const string PrimaryKey = "idempotency_keys_pkey";
+    private const string PrimaryKey = "orleansraw_idempotency_keys_pkey";
     private const string UniqueViolation = "23505";
 
     // An expired row of the same key is deleted in the claiming transaction, so an expired key is free at once.
     public const string ClaimSql =
         """
-        DELETE FROM idempotency_keys WHERE user_id = @orleansraw_key_user AND idempotency_key = @orleansraw_key AND expires_at < now();
-        INSERT INTO idempotency_keys (user_id, idempotency_key, fingerprint, expires_at)
+        DELETE FROM orleansraw_idempotency_keys WHERE user_id = @orleansraw_key_user AND idempotency_key = @orleansraw_key AND expires_at < now();
+        INSERT INTO orleansraw_idempotency_keys (user_id, idempotency_key, fingerprint, expires_at)
         VALUES (@orleansraw_key_user, @orleansraw_key, @orleansraw_key_fingerprint, now() + @orleansraw_key_keep_for);
 
         """;
 
     public const string StoreOutcomeSql =
         """
-        UPDATE idempotency_keys SET status = @status, content_type = @contentType, location = @location, body = @body
+        UPDATE orleansraw_idempotency_keys SET status = @status, content_type = @contentType, location = @location, body = @body
         WHERE user_id = @orleansraw_key_user AND idempotency_key = @orleansraw_key;
 
         """;
@@ -35,19 +36,20 @@ internal static class IdempotencyKeyStore
         """
         ROLLBACK;
         SELECT fingerprint AS Fingerprint, status AS Status, content_type AS ContentType, location AS Location, body AS Body
-        FROM idempotency_keys WHERE user_id = @orleansraw_key_user AND idempotency_key = @orleansraw_key;
+        FROM orleansraw_idempotency_keys WHERE user_id = @orleansraw_key_user AND idempotency_key = @orleansraw_key;
 
         """;
 
     private const string DeleteExpiredSql =
         """
-        DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT @batch))
+        DELETE FROM orleansraw_idempotency_keys WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM orleansraw_idempotency_keys WHERE expires_at < now() LIMIT @batch))
         """;
 
     public static DynamicParameters Parameters(IdempotentRequest key, object? others = null)
     {
         var parameters = new DynamicParameters(others);
+        // The column is text: user ids are the claim's text.
         parameters.Add("orleansraw_key_user", key.UserId);
         parameters.Add("orleansraw_key", key.Key);
         parameters.Add("orleansraw_key_fingerprint", key.Fingerprint);

@@ -14,4 +14,8 @@ public sealed class IdempotencyOptions
     /// <summary>How often each API instance deletes expired keys (a claim also replaces an expired row of its own key).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How much of a keyed request's body is kept in memory for its fingerprint; beyond it, a temporary file.</summary>
+    [Range(1024, 1024 * 1024 * 1024)]
+    public long InMemoryBodyBytes { get; set; } = 64 * 1024;
 }

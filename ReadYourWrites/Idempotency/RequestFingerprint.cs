@@ -8,10 +8,12 @@ internal static class RequestFingerprint
 {
     public static async Task<byte[]> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        // The body was read by parameter binding; it can be read again because RequestBuffering kept it.
+        // The body was read by parameter binding; it can be read again because KeyedBodyBuffering kept it.
         if (!request.Body.CanSeek)
         {
-            throw new InvalidOperationException($"A request with an {IdempotencyHeaders.Key} must be buffered: call UseIdempotencyKeys() before the endpoints.");
+            throw new InvalidOperationException($"A request with an {IdempotencyHeaders.Key} reached its endpoint unbuffered: "
+                + "AddReadYourWrites buffers such bodies at the head of the pipeline, so something before it replaced "
+                + "Request.Body with a stream that cannot seek; keep that middleware's stream seekable or buffer it there.");
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

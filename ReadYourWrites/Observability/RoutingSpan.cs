@@ -41,7 +41,7 @@ public static class RoutingSpan
         /// </summary>
         public const string RequiredLsn = "orleansraw.routing.required_lsn";
 
-        /// <summary>The configured routing mode (<c>Lsn</c>, <c>Window</c>, ...; <c>Direct</c> for the unrouted baseline).</summary>
+        /// <summary>The configured routing mode (<c>Lsn</c>, <c>Window</c>, <c>AlwaysPrimary</c>, <c>Eventual</c>).</summary>
         public const string Mode = "orleansraw.routing.mode";
 
         /// <summary>

@@ -15,23 +15,12 @@ public sealed partial class ReadRouter(
     IOptions<ConsistencyOptions> options,
     ReadYourWritesMetrics instruments,
     TimeProvider clock,
-    ILogger<ReadRouter> logger)
+    ILogger<ReadRouter> logger) : IReadRouting
 {
-    /// <summary>Takes the decision for <paramref name="request"/> into the request's <paramref name="context"/>, and shows it on its routing span.</summary>
-    internal async Task DecideAsync(ConsistencyContext context, ReadRequest request, CancellationToken cancellationToken)
-    {
-        context.Request = request;
-        context.Decision = await DecideAsync(request, cancellationToken);
-        RoutingSpan.Decided(context.Routing, context.Decision, options.Value.Direct ? DirectMode : policy.Options.Mode.ToString());
-    }
+    string IReadRouting.Mode => policy.Options.Mode.ToString();
 
     public async Task<RoutingDecision> DecideAsync(ReadRequest request, CancellationToken cancellationToken)
     {
-        if (options.Value.Direct)
-        {
-            return RoutingDecision.Primary(RoutingReasons.Direct);
-        }
-
         // A critical read goes to the primary whatever the reader's state. With monotonic reads this server still
         // takes a lease first: what it serves must reach any other server routing this user from a copy of its own.
         if (request.Critical)
@@ -50,17 +39,12 @@ public sealed partial class ReadRouter(
         return decision;
     }
 
-    // The mode a routing span names for the Consistency:Direct baseline, which routes nothing.
-    private const string DirectMode = "Direct";
+    Task IReadRouting.NoteServedAsync(ReadRequest request, RoutingDecision decision, ConsistencyContext served) =>
+        NoteServedAsync(request.ReaderId, decision, served, request.IsOwnRead);
 
     /// <summary>Notes where a read ran and how far the data it served reached, for the reader's later reads and everyone's replica choice.</summary>
     public async Task NoteServedAsync(string? readerId, RoutingDecision decision, ConsistencyContext db, bool ownData)
     {
-        if (options.Value.Direct)
-        {
-            return;
-        }
-
         if (db.ServedBy is { } replica)
         {
             proofs.Note(replica, db.ServedAt);

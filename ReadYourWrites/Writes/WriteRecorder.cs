@@ -15,7 +15,7 @@ internal sealed partial class WriteRecorder(
     IOptions<ConsistencyOptions> options,
     ReadYourWritesMetrics metrics,
     TimeProvider clock,
-    ILogger<WriteRecorder> logger)
+    ILogger<WriteRecorder> logger) : IWriteRecording
 {
     /// <summary>How long a write whose handler failed keeps trying to record itself.</summary>
     public static readonly TimeSpan FailedWriteDeadline = TimeSpan.FromSeconds(2);

@@ -30,32 +30,37 @@ public static class ApiHosting
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
-        // The Orleans client first: hosted services start in the order they were added, and the layer's snapshot
-        // feed starts polling the monitor at once.
-        if (builder.Configuration.GetValue<bool>($"{ConsistencyOptions.SectionName}:{nameof(ConsistencyOptions.Direct)}"))
-        {
-            // The baseline has no cluster at all: no client, no dashboard. What still holds a grain factory gets one
-            // that fails any call, so a grain call the Direct switches missed is an error, not a hidden cost.
-            services.AddSingleton(NoClusterGrainFactory.Create());
-        }
-        else if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
-        {
-            builder.UseOrleansRawClient(client => client.AddDashboard());
-        }
-        else
-        {
-            services.AddDashboardForSuppliedClient(builder.Configuration);
-        }
-
         // The read-your-writes layer; its tokens are signed with the JWT secret unless Consistency:TokenSigningKey names one.
-        services.AddReadYourWrites(builder.Configuration, consistency =>
+        void SignTokensWithJwtSecret(ConsistencyOptions consistency)
         {
             if (consistency.TokenSigningKey.Length == 0)
             {
                 consistency.TokenSigningKey = builder.Configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.SigningKey)}"] ?? "";
             }
-        });
-        services.AddSchemaMigrations(typeof(ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
+        }
+
+        if (DirectBaseline.IsRequested(builder.Configuration))
+        {
+            // The benchmark's comparison path: the layer without its routing, and no cluster at all (no client, no dashboard).
+            services.AddDirectBaseline(builder.Configuration, SignTokensWithJwtSecret);
+        }
+        else
+        {
+            // The Orleans client first: hosted services start in the order they were added, and the layer's snapshot
+            // feed starts polling the monitor at once.
+            if (builder.Configuration.GetValue("Orleans:UseHostedClient", true))
+            {
+                builder.UseOrleansRawClient(client => client.AddDashboard());
+            }
+            else
+            {
+                services.AddDashboardForSuppliedClient(builder.Configuration);
+            }
+
+            services.AddReadYourWrites(builder.Configuration, SignTokensWithJwtSecret);
+        }
+
+        services.AddSchemaMigrations(typeof(ApiHosting).Assembly);   // Data/Migrations/*.sql
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<PostStatsWorker>();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -105,7 +110,6 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
-        app.UseReadYourWrites(MaxRequestBodyBytes);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

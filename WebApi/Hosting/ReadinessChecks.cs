@@ -1,15 +1,14 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansRaw.ReadYourWrites;
 
 namespace OrleansRaw.WebApi.Hosting;
 
 /// <summary>
-/// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). In the
-/// <c>Consistency:Direct</c> baseline there is no cluster, so the primary alone.
+/// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). The benchmark's
+/// <see cref="DirectBaseline"/> has no cluster, so the primary alone.
 /// </summary>
-public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, IOptions<ConsistencyOptions> consistency, ILogger<ReadinessChecks> logger) : IHealthCheck
+public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, ILogger<ReadinessChecks> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -25,9 +24,9 @@ public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory g
             return HealthCheckResult.Unhealthy("The primary is unreachable.");
         }
 
-        if (consistency.Value.Direct)
+        if (grains is NoClusterGrainFactory)
         {
-            return HealthCheckResult.Healthy("ok (Consistency:Direct: no Orleans cluster)");
+            return HealthCheckResult.Healthy($"ok ({DirectBaseline.Setting}={DirectBaseline.Name}: no Orleans cluster)");
         }
 
         try

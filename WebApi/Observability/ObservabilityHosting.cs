@@ -7,6 +7,7 @@ using OpenTelemetry.Resources;
 using Orleans.Dashboard;
 using OrleansRaw.ReadYourWrites;
 using OrleansRaw.Routing;
+using OrleansRaw.WebApi.Hosting;
 
 namespace OrleansRaw.WebApi.Observability;
 
@@ -62,7 +63,8 @@ public static class ObservabilityHosting
         app.Services.GetRequiredService<ReadYourWritesMetrics>();
         var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
         Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
-        if (!app.Services.GetRequiredService<IOptions<ConsistencyOptions>>().Value.Direct)
+        // The benchmark's Direct baseline has no cluster, so no dashboard.
+        if (app.Services.GetRequiredService<IGrainFactory>() is not NoClusterGrainFactory)
         {
             Expose(options.DashboardIn(app.Environment), () => app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription());
         }

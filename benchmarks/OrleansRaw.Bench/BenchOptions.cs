@@ -27,12 +27,12 @@ public sealed record BenchOptions
                                 (.data/bench-run/results.json), e.g. after changing the report's text
           --scale               instead of the above (~5 min): silo memory per user grain (100,000 grains on one
                                 silo), Redis per user (10,000 users writing once through the API), and routing
-                                decisions and lease grants per second on 1, 2 and 3 silos; writes
+                                decisions from a fresh lease per second on 1, 2 and 3 silos; writes
                                 docs/scaling-figures.md (with --quick: 10,000 grains, 1,000 users, 2 s windows,
                                 into .data/bench-run/report)
           --grains N            user grains the --scale memory figure activates (default 100000)
           --redis-users N       users the --scale Redis figure has write (default 10000)
-          --decision-users N    users the --scale decisions and leases go round (default 256; more than a silo's
+          --decision-users N    users the --scale leased decisions go round (default 256; more than a silo's
                                 Orleans:Directory:CacheSize makes most calls look the grain up in the directory)
           --gcdump              --scale: also dump the silo's heap before and after the grains (needs dotnet-gcdump:
                                 dotnet tool install -g dotnet-gcdump) into .data/bench-run
@@ -52,7 +52,7 @@ public sealed record BenchOptions
     /// <summary><c>--scale</c>: users who write once for the Redis figure.</summary>
     public int ScaleUsers { get; init; } = 10_000;
 
-    /// <summary><c>--scale</c>: users whose grains the decision and lease figures call in turn.</summary>
+    /// <summary><c>--scale</c>: users whose grains the leased-decision figures call in turn.</summary>
     public int DecisionUsers { get; init; } = 256;
 
     public int Users { get; init; } = 200;

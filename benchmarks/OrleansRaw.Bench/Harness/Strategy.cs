@@ -17,9 +17,10 @@ public sealed record Strategy(string Key, string Label, IReadOnlyDictionary<stri
 
     /// <summary>
     /// The baseline the routing layer's cost is measured against: the same HTTP contract with no grains and no routing,
-    /// every read on the primary (<c>Consistency:Direct</c>).
+    /// every read on the primary. Not a consistency mode: the demo API registers the layer without its routing
+    /// (<c>Bench:Baseline=Direct</c>, WebApi/Hosting/DirectBaseline.cs).
     /// </summary>
-    public static readonly Strategy Direct = new("direct", "Direct (no routing, all primary)", new Dictionary<string, string> { ["Consistency:Direct"] = "true" });
+    public static readonly Strategy Direct = new("direct", "Direct (no routing, all primary)", new Dictionary<string, string> { ["Bench:Baseline"] = "Direct" });
 
     public static readonly Strategy Eventual = Mode("eventual", "Eventual", "Eventual");
 

@@ -159,8 +159,9 @@ public static class MarkdownReport
             + "`Lsn` (a replica that has replayed the user's last write, waiting up to `MaxReplicaWait` = 0 or 100 ms for one, else the "
             + "primary). Monotonic reads are on (the default) in every mode, so every signed-in read asks the user's grain; one more "
             + "`Lsn` run turns them off (`Consistency:MonotonicReads` = false) to show what they cost. "
-            + "**Direct** is the baseline for what routing costs: the same API and HTTP contract with `Consistency:Direct` = true "
-            + "(baseline only): no Orleans client and no silos, no routing decision and no write tracking, every read on the primary.");
+            + "**Direct** is the baseline for what routing costs: the same API and HTTP contract started with `Bench:Baseline` = Direct "
+            + "(the demo API's alternative registration of the layer, not a mode of it): no Orleans client and no silos, no routing decision "
+            + "and no write tracking, every read on the primary.");
         md.AppendLine(($"- **pgpool-II** ({PgpoolVersion(results)}) in streaming-replication mode in front of the same three nodes, load balancing on, "
             + $"`statement_level_load_balance` off (its default: a session keeps one load-balance node), primary weight 0 and standby weights 1, "
             + $"`delay_threshold` = {Pgpool.DelayThresholdBytes / 1024} KiB checked every `sr_check_period` = 1 s (4.3 measures delay in WAL bytes only; "
@@ -378,10 +379,11 @@ public static class MarkdownReport
     {
         md.AppendLine("## The routing decision itself");
         md.AppendLine();
-        md.AppendLine("The benchmark joins the cluster as an Orleans client, as the API does (Redis clustering, a silo gateway), and calls "
-            + "`IUserConsistencyGrain.RouteReadAsync` for own reads of users whose last write every replica has replayed (mode `Lsn`, wait "
-            + "100 ms; no wait happens), in a closed loop. Latency is the grain call's round trip from the client; the client shares the two "
-            + "cores with the silos.");
+        md.AppendLine("The benchmark joins the cluster as an Orleans client, as the API does (Redis clustering, a silo gateway), and decides own "
+            + "reads of users whose last write every replica has replayed as the API does for a user it holds no lease on: "
+            + "`IUserConsistencyGrain.LeaseAsync`, then the routing policy on the lease's state and the client's own replica snapshot (mode "
+            + "`Lsn`, wait 100 ms; no wait happens), in a closed loop. Latency is the grain call's round trip plus the policy, in the client; "
+            + "the client shares the two cores with the silos.");
         md.AppendLine();
         md.AppendLine("| Silos | Calls in flight | Decisions per second | p50 ms | p99 ms |");
         md.AppendLine("|---|---:|---:|---:|---:|");

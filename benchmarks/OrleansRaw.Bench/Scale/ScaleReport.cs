@@ -57,8 +57,9 @@ public static class ScaleReport
             md.AppendLine("## Grain calls by silo count");
             md.AppendLine();
             md.AppendLine($"An Orleans client (as the API's) calls user grains in a closed loop, {results.CallSeconds:0} s measured after {results.WarmUpSeconds:0} s of warm-up, "
-                + $"{results.DecisionUsers:N0} users whose writes every replica has replayed: `decision` is `RouteReadAsync` (the read goes to a caught-up replica), "
-                + "`lease` is `LeaseAsync` (what an API server asks once a lease — 1 s — ran out). CPU from `/proc` over the measured window.");
+                + $"{results.DecisionUsers:N0} users whose writes every replica has replayed: a `{SiloScaling.LeasedDecision}` is `LeaseAsync` (what an API server asks "
+                + "for a user it holds no lease on: their first read there, or once a lease — 1 s — ran out), then the routing policy on the lease's state in the "
+                + "client, as the API runs it (the read goes to a caught-up replica). CPU from `/proc` over the measured window.");
             md.AppendLine();
             md.AppendLine("| Silos | Call | In flight | Calls/s | p50 | p99 | Silos' CPU (cores) | Calls per silo CPU-second | Client's CPU (cores) |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|");

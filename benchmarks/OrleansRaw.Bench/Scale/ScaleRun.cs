@@ -27,7 +27,7 @@ public sealed class ScaleResults
 /// <summary>
 /// <c>./bench --scale</c>: what one active user costs and what silos can answer. On a one-silo cluster, the silo's
 /// managed heap per user grain (many grains activated as API servers activate them) and Redis per user (users writing
-/// once through the API); then, on 1, 2 and 3 silos in turn, routing decisions and lease grants per second with the
+/// once through the API); then, on 1, 2 and 3 silos in turn, routing decisions from a fresh lease per second with the
 /// silos' CPU. The grains stay in memory for the whole run (no idle deactivation), so every figure counts all of them.
 /// </summary>
 public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<string> log)
@@ -56,7 +56,7 @@ public sealed class ScaleRun(BenchOptions options, BenchEnvironment env, Action<
         await replicas.SetLagAsync(TimeSpan.Zero, cancellationToken);
 
         log($"scale plan: {options.ScaleGrains:N0} user grains on one silo for memory, {options.ScaleUsers:N0} users writing once for Redis, "
-            + $"decisions and leases on {string.Join(", ", SiloCounts)} silos ({string.Join(" and ", InFlight)} in flight, {options.DecisionDuration.TotalSeconds:0} s each)");
+            + $"leased decisions on {string.Join(", ", SiloCounts)} silos ({string.Join(" and ", InFlight)} in flight, {options.DecisionDuration.TotalSeconds:0} s each)");
         await system.StartAsync(strategy, 1, cancellationToken);
         await using (var client = await DecisionBenchmark.ConnectAsync(env.Redis, system.ClusterId, BenchEnvironment.ServiceId, cancellationToken))
         {

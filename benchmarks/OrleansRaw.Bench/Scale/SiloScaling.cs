@@ -4,7 +4,7 @@ using OrleansRaw.Bench.Routing;
 namespace OrleansRaw.Bench.Scale;
 
 /// <summary>Grain calls of one kind on a cluster of <paramref name="Silos"/> silos, with the silos' CPU time over the measured window.</summary>
-/// <param name="Call">Which call: <c>decision</c> (<see cref="IUserConsistencyGrain.RouteReadAsync"/>) or <c>lease</c> (<see cref="IUserConsistencyGrain.LeaseAsync"/>).</param>
+/// <param name="Call">Which call: <c>leased decision</c> (<see cref="IUserConsistencyGrain.LeaseAsync"/>, then the routing policy in the client: <see cref="DecisionBenchmark.DecideOwnReadAsync"/>).</param>
 /// <param name="SiloCpuMs">CPU milliseconds all silos used in the window.</param>
 /// <param name="ClientCpuMs">CPU milliseconds the calling client (this process) used in it.</param>
 public sealed record SiloCallResult(int Silos, string Call, LoadResult Load, double Seconds, double SiloCpuMs, double ClientCpuMs)
@@ -19,31 +19,24 @@ public sealed record SiloCallResult(int Silos, string Call, LoadResult Load, dou
 }
 
 /// <summary>
-/// Routing decisions and lease grants, the two calls API servers make to user grains, in a closed loop through an
-/// Orleans client as the API's, timed with the silos' CPU (<c>/proc</c>) over the measured window.
+/// Routing decisions from a fresh lease — the grain call an API server makes for a user whose state it holds no lease
+/// on, then the policy in the API — in a closed loop through an Orleans client as the API's, timed with the silos' CPU
+/// (<c>/proc</c>) over the measured window.
 /// </summary>
 public static class SiloScaling
 {
+    /// <summary>The name of the one call measured, in the results and the report.</summary>
+    public const string LeasedDecision = "leased decision";
+
     public static async Task<IReadOnlyList<SiloCallResult>> MeasureAsync(DecisionBenchmark client, int silos, IReadOnlyList<int> siloPids, ProcessCpu cpu,
         IReadOnlyList<long> users, IReadOnlyList<int> concurrency, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var holder = client.Client.CreateObjectReference<IReaderLeaseHolder>(new SoleLeaseHolder());
         var results = new List<SiloCallResult>();
         foreach (var inFlight in concurrency)
         {
-            results.Add(await TimedAsync(silos, "decision", inFlight, (worker, i) =>
-            {
-                var user = Pick(users, worker, i);
-                return Decide(client, user);
-            }));
+            results.Add(await TimedAsync(silos, LeasedDecision, inFlight, (worker, i) => client.DecideOwnReadAsync(Pick(users, worker, i))));
         }
 
-        results.Add(await TimedAsync(silos, "lease", concurrency.Max(), async (worker, i) =>
-        {
-            var user = Pick(users, worker, i);
-            var lease = await client.UserGrain(user).LeaseAsync(holder, LeaseReport.None);
-            return !lease.Shared;
-        }));
         return results;
 
         async Task<SiloCallResult> TimedAsync(int silos, string call, int inFlight, Func<int, long, Task<bool>> body)
@@ -59,10 +52,4 @@ public static class SiloScaling
     }
 
     private static long Pick(IReadOnlyList<long> users, int worker, long i) => users[(int)((worker * 7919 + i) % users.Count)];
-
-    private static async Task<bool> Decide(DecisionBenchmark client, long user)
-    {
-        var decision = await client.UserGrain(user).RouteReadAsync(new ReadRequest(DecisionBenchmark.UserKey(user), DecisionBenchmark.UserKey(user)));
-        return decision.Reason == RoutingReasons.OwnWriteReplicaCaughtUp;
-    }
 }

@@ -18,7 +18,7 @@ public sealed class ScaleReportTests
             Redis = new RedisFootprintResult(10_000, 10_000, new RedisSnapshot(1, 600, 1_400_000), new RedisSnapshot(1, 600, 1_400_000), 20),
             Calls =
             [
-                .. new[] { 1, 2, 3 }.Select(silos => new SiloCallResult(silos, "decision", new LoadResult("decision", 64, 1, 400_000, 0, 80_000, 0.7, 3), 5, 4_000, 3_000)),
+                .. new[] { 1, 2, 3 }.Select(silos => new SiloCallResult(silos, SiloScaling.LeasedDecision, new LoadResult(SiloScaling.LeasedDecision, 64, 1, 400_000, 0, 80_000, 0.7, 3), 5, 4_000, 3_000)),
             ],
             CallSeconds = 5,
             WarmUpSeconds = 5,
@@ -30,7 +30,7 @@ public sealed class ScaleReportTests
         Assert.Contains("| **per user** | 0.00 | **0.0 bytes**", report);
         foreach (var silos in new[] { 1, 2, 3 })
         {
-            Assert.Contains($"| {silos} | decision | 64 | 80,000 | 0.70 ms | 3.00 ms | 0.80 | 100,000 | 0.60 |", report);
+            Assert.Contains($"| {silos} | leased decision | 64 | 80,000 | 0.70 ms | 3.00 ms | 0.80 | 100,000 | 0.60 |", report);
         }
     }
 }

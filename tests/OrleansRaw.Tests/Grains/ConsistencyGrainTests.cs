@@ -1,12 +1,16 @@
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRaw.Grains.Replicas;
+using OrleansRaw.ReadYourWrites;
 using OrleansRaw.Tests.Infrastructure;
 using OrleansRaw.Routing;
 
 namespace OrleansRaw.Tests.Grains;
 
-/// <summary>The grains on the shared two-silo test cluster, against the real replicated PostgreSQL.</summary>
+/// <summary>
+/// The grains on the shared two-silo test cluster, against the real replicated PostgreSQL; routing decisions are the
+/// test API's (<see cref="ReadRouter"/>), from the state its reader lease holds.
+/// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class ConsistencyGrainTests(SystemFixture fixture)
 {
@@ -71,18 +75,21 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
     [Fact]
     public async Task OwnRead_RightAfterAWrite_OnLevelReplicas_GoesToAReplica_WithABoundedWait_NotToThePrimary()
     {
-        // The silos' snapshot, a poll old, cannot show the write yet; the decision does not wait for a poll.
+        // Decided as the API decides: the user's state leased from the grain (each write revokes the API's copy, so each
+        // read leases anew), the policy on the API's snapshot. That snapshot, a poll old, cannot show the write yet; the
+        // decision does not wait for a poll.
         await fixture.Db.SetLagAsync(TimeSpan.Zero);
         await WriteSomethingAsync();
         await Task.Delay(200); // the monitor sees a write replayed at once, whatever lag earlier tests left it expecting
         var userId = NewUserId();
         var grain = System.Grains.GetGrain<IUserConsistencyGrain>(userId);
+        var router = System.Api.Services.GetRequiredService<ReadRouter>();
         for (var i = 0; i < 20; i++)
         {
             var write = await WriteSomethingAsync();
             await grain.RecordWriteAsync(new WriteRecord(write, DateTimeOffset.UtcNow), null, LeaseReport.None);
             var started = DateTime.UtcNow;
-            var decision = await grain.RouteReadAsync(new ReadRequest(userId, userId));
+            var decision = await router.DecideAsync(new ReadRequest(userId, userId), CancellationToken.None);
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(40), "the decision waited");
             Assert.False(decision.UsePrimary, $"read {i} went to the primary ({decision.Reason})");
             Assert.Equal(write.Lsn, decision.RequiredLsn);
@@ -108,7 +115,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
             await grain.RecordWriteAsync(new WriteRecord(await WriteSomethingAsync(), DateTimeOffset.UtcNow), null, LeaseReport.None);
 
             var started = DateTime.UtcNow;
-            var decision = await grain.RouteReadAsync(new ReadRequest(userId, userId));
+            var decision = await System.Api.Services.GetRequiredService<ReadRouter>().DecideAsync(new ReadRequest(userId, userId), CancellationToken.None);
             var took = DateTime.UtcNow - started;
 
             Assert.True(decision.UsePrimary);

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using OrleansRaw.ReadYourWrites;
 
@@ -13,6 +14,9 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         Replica1 = NpgsqlDataSource.Create(TestServices.Replica1);
         Replica2 = NpgsqlDataSource.Create(TestServices.Replica2);
     }
+
+    /// <summary>The demo API's migrations, as it adds them.</summary>
+    internal static MigrationSet WebApiMigrations { get; } = new(typeof(OrleansRaw.WebApi.Hosting.ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
 
     public NpgsqlDataSource Primary { get; }
     public NpgsqlDataSource Replica1 { get; }
@@ -29,8 +33,7 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
     {
         await TestServices.EnsureUpAsync();
         var db = new ReplicatedPostgres();
-        await SchemaMigrator.ApplyLibraryAsync(db.Primary);
-        await SchemaMigrator.ApplyAsync(db.Primary, typeof(OrleansRaw.WebApi.Hosting.ApiHosting).Assembly, "OrleansRaw.WebApi.Data.Migrations.");
+        await SchemaMigrator.ApplyAsync(db.Primary, [MigrationSet.Library, WebApiMigrations], NullLogger.Instance);
         await db.SetLagAsync(TimeSpan.Zero);
         return db;
     }

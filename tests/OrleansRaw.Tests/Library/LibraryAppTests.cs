@@ -334,7 +334,6 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
 
                 return next(http);
             });
-            app.UseReadYourWrites();
             app.MapControllers();
             app.MapOpenApi();
             app.MapGet("/minimal/notes/of/{userId}", async (string userId, RoutedDatabase db, CancellationToken ct) =>

@@ -97,8 +97,7 @@ internal sealed class SimCluster(SimWorld world) : IPrimaryPosition
     {
         var node = new SimNode($"silo-{++_activations}", world);
         node.Clock.Node = node;
-        var services = new UserGrainServices(
-            new ReplicaSnapshotFeed(null!, node.Clock, NullLogger<ReplicaSnapshotFeed>.Instance), this, Floor,
+        var services = new UserGrainServices(this, Floor,
             new RoutingPolicy(world.Settings.Options.Value), _holders, node.Clock, NullLogger<UserConsistencyGrain>.Instance)
         {
             Flaws = world.Settings.Flaws,

@@ -202,8 +202,6 @@ internal sealed class SimGrainReference(SimWorld world, SimServer server) : IUse
 
     public Task ReportAsync(LeaseReport report) => Call("report", g => { g.Report(report); return Task.FromResult(true); }, interleave: true);
 
-    public Task<RoutingDecision> RouteReadAsync(ReadRequest request) => throw new NotSupportedException();
-
     public Task<UserConsistencyView> GetViewAsync() => throw new NotSupportedException();
 
     private Task<T> Call<T>(string what, Func<LeaseGrantor, Task<T>> call, bool interleave = false)
