@@ -9,9 +9,9 @@ public interface IReaderLeaseHolder : IGrainObserver
 {
     /// <summary>Drops the user's state (the grain is at <paramref name="version"/> or later) and returns what this server wrote and served for them.</summary>
     [Alias("RevokeAsync")]
-    Task<LeaseReport> RevokeAsync(long userId, ActivationId epoch, long version);
+    Task<LeaseReport> RevokeAsync(string userId, ActivationId epoch, long version);
 
     /// <summary>Another server now serves the user too: from now on ask the grain for every read and record every write there, and return what was written and served so far.</summary>
     [Alias("ShareAsync")]
-    Task<LeaseReport> ShareAsync(long userId);
+    Task<LeaseReport> ShareAsync(string userId);
 }

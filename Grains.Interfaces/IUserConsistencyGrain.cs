@@ -2,9 +2,12 @@ using Orleans.Concurrency;
 
 namespace OrleansRaw;
 
-/// <summary>One user's read-your-writes state: their last write, and where their reads may run. Key: the user id.</summary>
+/// <summary>
+/// One user's read-your-writes state: their last write, and where their reads may run. Key: the user id as the app's
+/// claim gives it, compared ordinally (an integer id is its invariant text, <c>"42"</c>; a GUID its usual text).
+/// </summary>
 [Alias("OrleansRaw.IUserConsistencyGrain")]
-public interface IUserConsistencyGrain : IGrainWithIntegerKey
+public interface IUserConsistencyGrain : IGrainWithStringKey
 {
     /// <summary>Records a committed write (and what the writing server did under its last lease), revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
     [Alias("RecordWriteAsync")]

@@ -8,12 +8,12 @@ namespace OrleansRaw;
 /// <param name="MaxWait">How long this read may wait for a replica instead of the configured default (background work can wait longer than a page).</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReadRequest")]
 public sealed record ReadRequest(
-    [property: Id(0)] long? ReaderId,
-    [property: Id(1)] long? OwnerId,
+    [property: Id(0)] string? ReaderId,
+    [property: Id(1)] string? OwnerId,
     [property: Id(2)] bool Critical = false,
     [property: Id(3)] WalPosition? ClientPosition = null,
     [property: Id(4)] TimeSpan? MaxWait = null)
 {
     /// <summary>True when a signed-in user reads their own data: the only reads routed for consistency.</summary>
-    public bool IsOwnRead => ReaderId is not null && ReaderId == OwnerId;
+    public bool IsOwnRead => ReaderId is not null && string.Equals(ReaderId, OwnerId, StringComparison.Ordinal);
 }

@@ -6,12 +6,15 @@ namespace OrleansRaw.ReadYourWrites;
 /// </summary>
 public static class ConsistencyEndpoints
 {
-    /// <summary>The endpoint reads data owned by the user <paramref name="owner"/> returns (null: owned by no one user).</summary>
-    public static TBuilder ReadsUserData<TBuilder>(this TBuilder builder, Func<HttpContext, long?> owner)
+    /// <summary>
+    /// The endpoint reads data owned by the user <paramref name="owner"/> returns (null: owned by no one user), spelled as
+    /// the caller's id claim spells it; an id that is not a valid user id (see <see cref="UserIds"/>) is answered 400.
+    /// </summary>
+    public static TBuilder ReadsUserData<TBuilder>(this TBuilder builder, Func<HttpContext, string?> owner)
         where TBuilder : IEndpointConventionBuilder =>
         builder.Reads(ReadDeclaration.UserData(owner));
 
-    /// <summary>The endpoint reads the data of the user whose id is the route value <paramref name="routeValue"/>.</summary>
+    /// <summary>The endpoint reads the data of the user whose id is the route value <paramref name="routeValue"/> (an invalid user id: 400).</summary>
     public static TBuilder ReadsUserData<TBuilder>(this TBuilder builder, string routeValue)
         where TBuilder : IEndpointConventionBuilder =>
         builder.Reads(ReadDeclaration.UserDataFromRoute(routeValue));
@@ -25,7 +28,8 @@ public static class ConsistencyEndpoints
         builder.Reads(ReadDeclaration.SharedData);
 
     /// <summary>
-    /// The endpoint writes the caller's data on the primary; the write is recorded before the response leaves, and a
+    /// The endpoint writes the caller's data on the primary: an anonymous caller is refused (401) before the handler
+    /// runs; the write is recorded before the response leaves, and a
     /// request with an <c>Idempotency-Key</c> is written at most once (recording wraps the key's handling, so a replay
     /// is recorded like a write).
     /// </summary>

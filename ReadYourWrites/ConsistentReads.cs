@@ -11,11 +11,17 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyToke
     /// Runs <paramref name="read"/> as of <paramref name="position"/> (null: no floor, as eventual as the replicas) on
     /// data owned by <paramref name="ownerId"/>, waiting on a replica up to <paramref name="maxWait"/> (the configured
     /// default when null; at most <see cref="ConsistencyOptions.MaxRequestedWait"/>) before reading the primary instead.
+    /// Throws <see cref="ArgumentException"/> for an <paramref name="ownerId"/> that is not a valid user id (see <see cref="UserIds"/>).
     /// </summary>
-    public async Task<T> ReadAsOfAsync<T>(WalPosition? position, long? ownerId, Func<RoutedDatabase, Task<T>> read,
+    public async Task<T> ReadAsOfAsync<T>(WalPosition? position, string? ownerId, Func<RoutedDatabase, Task<T>> read,
         TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(read);
+        if (ownerId is not null && UserIds.Error(ownerId) is { } invalid)
+        {
+            throw new ArgumentException(invalid, nameof(ownerId));
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
         // No reader: background work is not the user. The position it carries is its proof of the write.
@@ -32,7 +38,7 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyToke
     /// (as a <see cref="RecordedWrite"/> hands it off); throws <see cref="ArgumentException"/> for a token that is
     /// malformed, forged or another user's.
     /// </summary>
-    public Task<T> ReadAsOfTokenAsync<T>(string token, long userId, Func<RoutedDatabase, Task<T>> read,
+    public Task<T> ReadAsOfTokenAsync<T>(string token, string userId, Func<RoutedDatabase, Task<T>> read,
         TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
     {
         if (!tokens.TryRead(token, userId, out var position, out var error))

@@ -6,7 +6,7 @@ namespace OrleansRaw.Grains.Users;
 /// <summary>What a <see cref="LeaseGrantor"/> needs of the grain that runs it: who the user is, which activation grants, and the silo's services.</summary>
 internal interface ILeaseGrantorHost
 {
-    long UserId { get; }
+    string UserId { get; }
 
     ActivationId Epoch { get; }
 
@@ -211,5 +211,5 @@ internal sealed partial class LeaseGrantor(ILeaseGrantorHost host)
         new(known.Position, known.At == DateTimeOffset.MinValue ? null : now > known.At ? now - known.At : TimeSpan.Zero);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: a lease holder did not answer ({Call}): {Error}")]
-    private static partial void LogHolderUnreachable(ILogger logger, long userId, string call, string error);
+    private static partial void LogHolderUnreachable(ILogger logger, string userId, string call, string error);
 }

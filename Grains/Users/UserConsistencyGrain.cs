@@ -21,7 +21,7 @@ public sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseG
         _grantor = new LeaseGrantor(this);
     }
 
-    long ILeaseGrantorHost.UserId => this.GetPrimaryKeyLong();
+    string ILeaseGrantorHost.UserId => this.GetPrimaryKeyString();
 
     ActivationId ILeaseGrantorHost.Epoch => GrainContext.ActivationId;
 
@@ -47,7 +47,7 @@ public sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseG
     public Task<UserConsistencyView> GetViewAsync()
     {
         var (reader, writes) = _grantor.View;
-        return Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyLong(), new WriteRecord(reader.LastWrite.Position, reader.LastWrite.At), writes,
+        return Task.FromResult(new UserConsistencyView(this.GetPrimaryKeyString(), new WriteRecord(reader.LastWrite.Position, reader.LastWrite.At), writes,
             RuntimeIdentity, WalPosition.Latest(reader.SeenOwn.Position, reader.SeenOthers.Position)));
     }
 }

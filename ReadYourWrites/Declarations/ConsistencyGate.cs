@@ -8,7 +8,8 @@ namespace OrleansRaw.ReadYourWrites;
 /// What every declaration does around its endpoint, whichever way it was declared (a minimal-API convention or an MVC
 /// attribute). Before a read: verify any consistency token, admit a strong read, take the routing decision. After it:
 /// note where it ran and how far it reached, and answer with the consistency headers. After a write: record it in the
-/// user's grain and hand the client a token. A refusal comes back as a <see cref="ProblemDetails"/> to answer with.
+/// user's grain and hand the client a token. Before either: identify the caller (a signed-in caller without a usable
+/// user id is refused, never served as anonymous; a write needs a signed-in caller). A refusal comes back as a <see cref="ProblemDetails"/> to answer with.
 /// </summary>
 internal sealed class ConsistencyGate(
     IReadRouting router,
@@ -28,17 +29,28 @@ internal sealed class ConsistencyGate(
     public Activity? StartRouting(HttpContext http) =>
         http.RequestServices.GetRequiredService<ConsistencyContext>().Routing = RoutingSpan.Start();
 
-    public async Task<ProblemDetails?> BeginReadAsync(HttpContext http, long? owner)
+    public async Task<ProblemDetails?> BeginReadAsync(HttpContext http, ReadDeclaration declaration)
     {
         var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
-        var refused = await AdmitAndDecideAsync(http, context, owner);
+        var refused = await AdmitAndDecideAsync(http, context, declaration);
         RoutingSpan.Refused(context.Routing, refused?.Status);
         return refused;
     }
 
-    private async Task<ProblemDetails?> AdmitAndDecideAsync(HttpContext http, ConsistencyContext context, long? owner)
+    private async Task<ProblemDetails?> AdmitAndDecideAsync(HttpContext http, ConsistencyContext context, ReadDeclaration declaration)
     {
-        var reader = callers.Of(http.User);
+        if (callers.Identify(http.User, out var reader) is { } unidentified)
+        {
+            return unidentified;
+        }
+
+        // A user id the request names (a route value) is the client's word: checked before it keys a grain or a query.
+        var owner = declaration.OwnerOf(http, reader);
+        if (owner is not null && UserIds.Error(owner) is { } invalid)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid user id", $"The user id this request names is not a usable user id. {invalid}");
+        }
+
         WalPosition? clientPosition = null;
         if (http.Request.Headers.TryGetValue(ConsistencyHeaders.Token, out var tokenValues))
         {
@@ -60,7 +72,7 @@ internal sealed class ConsistencyGate(
                 "Strong reads (consistency=strong) need a signed-in user: send a bearer token.");
         }
 
-        if (critical && !strongReads.TryAcquire(reader!.Value, out var retryAfter))
+        if (critical && !strongReads.TryAcquire(reader!, out var retryAfter))
         {
             RetryAfter(http, retryAfter);
             return Problem(StatusCodes.Status429TooManyRequests, "Too many strong reads",
@@ -105,6 +117,23 @@ internal sealed class ConsistencyGate(
     }
 
     /// <summary>
+    /// Before a write endpoint runs: a write of the caller's data needs a signed-in caller with a usable user id, or it
+    /// could be recorded for no one's next reads.
+    /// </summary>
+    public ProblemDetails? BeginWrite(HttpContext http)
+    {
+        if (callers.Identify(http.User, out var writer) is { } unidentified)
+        {
+            return unidentified;
+        }
+
+        return writer is null
+            ? Problem(StatusCodes.Status401Unauthorized, "Authentication required",
+                "This endpoint writes the caller's data, which needs a signed-in user (so that their next reads see the write): send credentials.")
+            : null;
+    }
+
+    /// <summary>
     /// After a write endpoint returned: records what it wrote and hands the client a token; a problem (503) when a
     /// committed write could not be recorded in time.
     /// </summary>
@@ -144,7 +173,7 @@ internal sealed class ConsistencyGate(
     }
 
     // The signed-in user whose write this request must record, or null: nothing was written, or no one is signed in.
-    private long? WriterToRecord(HttpContext http, ConsistencyContext context) =>
+    private string? WriterToRecord(HttpContext http, ConsistencyContext context) =>
         !context.Wrote ? null : callers.Of(http.User);
 
     private static bool IsCritical(HttpRequest request) =>

@@ -8,30 +8,37 @@ namespace OrleansRaw.ReadYourWrites;
 /// </summary>
 public sealed class ReadDeclaration
 {
-    private readonly Func<HttpContext, CallerIds, long?> _owner;
+    // Null for the caller's own data, whose owner is the caller the gate identified.
+    private readonly Func<HttpContext, string?>? _owner;
 
-    private ReadDeclaration(Func<HttpContext, CallerIds, long?> owner) => _owner = owner;
+    private ReadDeclaration(Func<HttpContext, string?>? owner) => _owner = owner;
 
     /// <summary>The caller's own data: read-your-writes applies.</summary>
-    public static ReadDeclaration CallerData { get; } = new((http, callers) => callers.Of(http.User));
+    public static ReadDeclaration CallerData { get; } = new(null);
 
     /// <summary>Data no single user owns (a global feed): eventual, monotonic for a signed-in reader.</summary>
-    public static ReadDeclaration SharedData { get; } = new((_, _) => null);
+    public static ReadDeclaration SharedData { get; } = new(_ => null);
 
-    /// <summary>The data of the user <paramref name="owner"/> names (null: no one user's).</summary>
-    public static ReadDeclaration UserData(Func<HttpContext, long?> owner)
+    /// <summary>
+    /// The data of the user <paramref name="owner"/> names (null: no one user's). The id comes from the request, so it is
+    /// checked: one that is not a valid user id (see <see cref="UserIds"/>) is answered 400 before the endpoint runs.
+    /// </summary>
+    public static ReadDeclaration UserData(Func<HttpContext, string?> owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
-        return new((http, _) => owner(http));
+        return new(owner);
     }
 
-    /// <summary>The data of the user whose id is the route value <paramref name="routeValue"/> (a positive integer; else no one user's).</summary>
+    /// <summary>
+    /// The data of the user whose id is the route value <paramref name="routeValue"/>, spelled as the caller's id claim
+    /// spells it (no route value: no one user's; a value that is not a valid user id: 400).
+    /// </summary>
     public static ReadDeclaration UserDataFromRoute(string routeValue)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(routeValue);
-        return UserData(http => long.TryParse(http.Request.RouteValues[routeValue]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            && id > 0 ? id : null);
+        return UserData(http => http.Request.RouteValues[routeValue] is { } value ? Convert.ToString(value, CultureInfo.InvariantCulture) : null);
     }
 
-    internal long? OwnerOf(HttpContext http, CallerIds callers) => _owner(http, callers);
+    /// <summary>Whose data the request reads, as the request names it (unchecked), given the identified caller.</summary>
+    internal string? OwnerOf(HttpContext http, string? caller) => _owner is null ? caller : _owner(http);
 }

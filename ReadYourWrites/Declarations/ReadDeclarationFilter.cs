@@ -1,14 +1,14 @@
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>The minimal-API side of a <see cref="ReadDeclaration"/>: the gate around the endpoint's handler.</summary>
-internal sealed class ReadDeclarationFilter(ConsistencyGate gate, CallerIds callers) : IEndpointFilter
+internal sealed class ReadDeclarationFilter(ConsistencyGate gate) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var declaration = http.GetEndpoint()?.Metadata.GetMetadata<ReadDeclaration>() ?? ReadDeclaration.CallerData;
         using var routing = gate.StartRouting(http);
-        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
+        if (await gate.BeginReadAsync(http, declaration) is { } refused)
         {
             return TypedResults.Problem(refused);
         }

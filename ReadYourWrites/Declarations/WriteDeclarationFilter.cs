@@ -1,14 +1,19 @@
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
-/// The minimal-API side of a <see cref="WriteDeclaration"/>: once the handler returns (or throws), whatever it may have
-/// committed is recorded before the response leaves.
+/// The minimal-API side of a <see cref="WriteDeclaration"/>: a caller who is not signed in is refused before the handler
+/// runs; once the handler returns (or throws), whatever it may have committed is recorded before the response leaves.
 /// </summary>
 internal sealed class WriteDeclarationFilter(ConsistencyGate gate) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (gate.BeginWrite(http) is { } refused)
+        {
+            return TypedResults.Problem(refused);
+        }
+
         object? result;
         try
         {

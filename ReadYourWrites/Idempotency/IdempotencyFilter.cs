@@ -15,7 +15,7 @@ internal sealed class IdempotencyFilter(CallerIds callers, IOptions<IdempotencyO
         var http = context.HttpContext;
         var header = http.Request.Headers[IdempotencyHeaders.Key];
 
-        // Every write endpoint requires a signed-in user (keys are per user): an anonymous request never gets here.
+        // Keys are per user; the write declaration refused an anonymous caller before this ran.
         if (header.Count == 0 || callers.Of(http.User) is not { } userId)
         {
             return await next(context);

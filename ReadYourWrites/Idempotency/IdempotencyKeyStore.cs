@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 using Npgsql;
 
@@ -51,7 +50,7 @@ internal static class IdempotencyKeyStore
     {
         var parameters = new DynamicParameters(others);
         // The column is text: user ids are the claim's text.
-        parameters.Add("orleansraw_key_user", key.UserId.ToString(CultureInfo.InvariantCulture));
+        parameters.Add("orleansraw_key_user", key.UserId);
         parameters.Add("orleansraw_key", key.Key);
         parameters.Add("orleansraw_key_fingerprint", key.Fingerprint);
         parameters.Add("orleansraw_key_keep_for", key.KeepFor);

@@ -3,13 +3,13 @@ using Microsoft.AspNetCore.Mvc.Filters;
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>The MVC side of a <see cref="ReadDeclaration"/>: the gate around a controller action.</summary>
-internal sealed class ReadDeclarationActionFilter(ConsistencyGate gate, CallerIds callers, ReadDeclaration declaration) : IAsyncActionFilter
+internal sealed class ReadDeclarationActionFilter(ConsistencyGate gate, ReadDeclaration declaration) : IAsyncActionFilter
 {
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
         var http = context.HttpContext;
         using var routing = gate.StartRouting(http);
-        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
+        if (await gate.BeginReadAsync(http, declaration) is { } refused)
         {
             context.Result = refused.ToActionResult();
             return;

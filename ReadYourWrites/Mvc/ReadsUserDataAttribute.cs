@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Mvc.Filters;
 
 namespace OrleansRaw.ReadYourWrites;
 
-/// <summary>The controller action reads the data of the user whose id is the route value <see cref="RouteValue"/> (MVC's <c>.ReadsUserData(...)</c>).</summary>
+/// <summary>
+/// The controller action reads the data of the user whose id is the route value <see cref="RouteValue"/> (MVC's
+/// <c>.ReadsUserData(...)</c>); a value that is not a valid user id (see <see cref="UserIds"/>) is answered 400.
+/// </summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ReadsUserDataAttribute(string routeValue) : Attribute, IFilterFactory
 {

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Mvc.Filters;
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>
-/// The controller action writes the caller's data (MVC's <c>.WritesCallerData()</c>); its write is recorded before the
-/// result is written. <c>Idempotency-Key</c> is honoured by minimal-API endpoints only.
+/// The controller action writes the caller's data (MVC's <c>.WritesCallerData()</c>): an anonymous caller is refused
+/// (401) before it runs, and its write is recorded before the result is written. <c>Idempotency-Key</c> is honoured by minimal-API endpoints only.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class WritesCallerDataAttribute : Attribute, IFilterFactory

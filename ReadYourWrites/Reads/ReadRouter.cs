@@ -43,7 +43,7 @@ public sealed partial class ReadRouter(
         NoteServedAsync(request.ReaderId, decision, served, request.IsOwnRead);
 
     /// <summary>Notes where a read ran and how far the data it served reached, for the reader's later reads and everyone's replica choice.</summary>
-    public async Task NoteServedAsync(long? readerId, RoutingDecision decision, ConsistencyContext db, bool ownData)
+    public async Task NoteServedAsync(string? readerId, RoutingDecision decision, ConsistencyContext db, bool ownData)
     {
         if (db.ServedBy is { } replica)
         {
@@ -91,7 +91,7 @@ public sealed partial class ReadRouter(
     }
 
     // The reader's state from this server's lease, or null (logged) when it cannot be had within the decision timeout.
-    private async Task<ReaderState?> ReaderStateAsync(long readerId, CancellationToken cancellationToken)
+    private async Task<ReaderState?> ReaderStateAsync(string readerId, CancellationToken cancellationToken)
     {
         try
         {
@@ -109,8 +109,8 @@ public sealed partial class ReadRouter(
         request.IsOwnRead || request.OwnerId is null || policy.Options.MonotonicReads;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell user {UserId}'s grain how far a read reached: {Error}")]
-    private static partial void LogNoteServedFailed(ILogger logger, long userId, string error);
+    private static partial void LogNoteServedFailed(ILogger logger, string userId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing decision unavailable for user {UserId}, reading the primary: {ErrorType} {Error}")]
-    private static partial void LogDecisionUnavailable(ILogger logger, long userId, string errorType, string error);
+    private static partial void LogDecisionUnavailable(ILogger logger, string userId, string errorType, string error);
 }

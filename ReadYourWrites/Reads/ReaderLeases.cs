@@ -27,12 +27,12 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private readonly IOptions<ConsistencyOptions> _options;
     private readonly ILogger<ReaderLeases> _logger;
     private readonly ReadYourWritesMetrics _instruments;
-    private readonly ConcurrentDictionary<long, LeasedCopy> _copies = new();
-    private readonly ConcurrentDictionary<long, Task<LeasedCopy?>> _asking = new();
+    private readonly ConcurrentDictionary<string, LeasedCopy> _copies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<LeasedCopy?>> _asking = new(StringComparer.Ordinal);
     private readonly ServedHere _served;
-    private readonly ConcurrentDictionary<long, long> _revokedAt = new();
-    private readonly ConcurrentDictionary<long, long> _sharedAt = new();
-    private readonly ConcurrentDictionary<long, long> _unanswered = new();
+    private readonly ConcurrentDictionary<string, long> _revokedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _sharedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _unanswered = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly Lazy<IReaderLeaseHolder> _self;
     private readonly ITimer _sweeper;
@@ -59,7 +59,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     private TimeSpan Deadline => _options.Value.DecisionTimeout;
 
     /// <summary>The user's reader state, from the copy held here or, when it ran out, from a new lease.</summary>
-    public async ValueTask<ReaderState> StateAsync(long userId)
+    public async ValueTask<ReaderState> StateAsync(string userId)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -90,7 +90,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             }
             finally
             {
-                _asking.TryRemove(new KeyValuePair<long, Task<LeasedCopy?>>(userId, asking));
+                _asking.TryRemove(new KeyValuePair<string, Task<LeasedCopy?>>(userId, asking));
             }
 
             // A revocation overtook the grant (it may miss the write the revocation was for), or it came too late.
@@ -105,7 +105,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     /// Records a committed write: in this server's copy when it holds the user exclusively, else in the user's grain,
     /// keeping the fresh lease the grain returns.
     /// </summary>
-    public async Task RecordWriteAsync(long userId, WriteRecord write)
+    public async Task RecordWriteAsync(string userId, WriteRecord write)
     {
         var held = _copies.TryGetValue(userId, out var copy) ? copy : null;
         if (held is not null && held.TryRecordWrite(write.Position, _clock.GetTimestamp(), _clock.GetUtcNow()))
@@ -132,7 +132,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     /// the position goes with this server's next call for the user and this throws: the read's consistency token still
     /// carries it to every server.
     /// </summary>
-    public async Task NoteServedAsync(long userId, WalPosition servedAt, bool ownData)
+    public async Task NoteServedAsync(string userId, WalPosition servedAt, bool ownData)
     {
         var served = ownData ? new LeaseReport(servedAt, WalPosition.Zero) : new LeaseReport(WalPosition.Zero, servedAt);
         if (_copies.TryGetValue(userId, out var copy) && copy.TrySee(served, _clock.GetTimestamp(), _clock.GetUtcNow()))
@@ -160,7 +160,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         _served.Acknowledged(userId, report);
     }
 
-    private async Task<bool> TryReportServedAsync(long userId, LeaseReport report, TimeSpan timeout)
+    private async Task<bool> TryReportServedAsync(string userId, LeaseReport report, TimeSpan timeout)
     {
         try
         {
@@ -174,7 +174,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(long userId, ActivationId epoch, long version)
+    Task<LeaseReport> IReaderLeaseHolder.RevokeAsync(string userId, ActivationId epoch, long version)
     {
         _instruments.LeaseEvent("revoked");
         LeasedCopy? copy;
@@ -188,7 +188,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         return Task.FromResult(_served.TakeOwed(userId, copy?.Revoke() ?? LeaseReport.None));
     }
 
-    Task<LeaseReport> IReaderLeaseHolder.ShareAsync(long userId)
+    Task<LeaseReport> IReaderLeaseHolder.ShareAsync(string userId)
     {
         _instruments.LeaseEvent("shared");
         LeasedCopy? copy;
@@ -203,7 +203,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 
     public void Dispose() => _sweeper.Dispose();
 
-    private async Task<LeasedCopy?> LeaseAsync(long userId)
+    private async Task<LeasedCopy?> LeaseAsync(string userId)
     {
         var sent = _clock.GetTimestamp();
         var report = _served.Owed(userId, _copies.TryGetValue(userId, out var old) ? old.Report : LeaseReport.None);
@@ -225,7 +225,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     }
 
     // The copy now held for the user when it is this grant (or one that supersedes it); null when a revocation overtook the grant.
-    private LeasedCopy? Install(long userId, LeasedCopy copy)
+    private LeasedCopy? Install(string userId, LeasedCopy copy)
     {
         lock (_gate)
         {
@@ -263,7 +263,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             }
             else
             {
-                _copies.TryRemove(new KeyValuePair<long, LeasedCopy>(userId, copy));
+                _copies.TryRemove(new KeyValuePair<string, LeasedCopy>(userId, copy));
             }
         }
 
@@ -279,19 +279,19 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         Forget(_unanswered);
     }
 
-    private void Forget(ConcurrentDictionary<long, long> events)
+    private void Forget(ConcurrentDictionary<string, long> events)
     {
         foreach (var (userId, at) in events)
         {
             if (_clock.GetElapsedTime(at) > Memory)
             {
-                events.TryRemove(new KeyValuePair<long, long>(userId, at));
+                events.TryRemove(new KeyValuePair<string, long>(userId, at));
             }
         }
     }
 
     // Removed only once the grain has all of it, so a write recorded in the copy is never in neither place.
-    private async Task ReportExpiredAsync(long userId, LeasedCopy copy)
+    private async Task ReportExpiredAsync(string userId, LeasedCopy copy)
     {
         try
         {
@@ -299,7 +299,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
             await _grains.GetGrain<IUserConsistencyGrain>(userId).ReportAsync(report).WaitAsync(Deadline, _clock);
             if (copy.Reported(mark))
             {
-                _copies.TryRemove(new KeyValuePair<long, LeasedCopy>(userId, copy));
+                _copies.TryRemove(new KeyValuePair<string, LeasedCopy>(userId, copy));
             }
         }
         catch (Exception ex)
@@ -308,7 +308,7 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
         }
     }
 
-    private async Task SendOwedAsync(long userId, LeaseReport owed)
+    private async Task SendOwedAsync(string userId, LeaseReport owed)
     {
         try
         {
@@ -322,5 +322,5 @@ public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not report the positions served to user {UserId}: {Error}")]
-    private static partial void LogReportFailed(ILogger logger, long userId, string error);
+    private static partial void LogReportFailed(ILogger logger, string userId, string error);
 }

@@ -12,10 +12,10 @@ internal sealed class ServedHere(TimeProvider clock)
     private static readonly TimeSpan Memory = TimeSpan.FromSeconds(10);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<long, Entry> _entries = [];
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>A read served <paramref name="report"/>; the grain does not know it yet.</summary>
-    public void Noted(long userId, LeaseReport report)
+    public void Noted(string userId, LeaseReport report)
     {
         lock (_gate)
         {
@@ -25,7 +25,7 @@ internal sealed class ServedHere(TimeProvider clock)
     }
 
     /// <summary>What the grain is owed, with <paramref name="report"/>.</summary>
-    public LeaseReport Owed(long userId, LeaseReport report)
+    public LeaseReport Owed(string userId, LeaseReport report)
     {
         lock (_gate)
         {
@@ -34,7 +34,7 @@ internal sealed class ServedHere(TimeProvider clock)
     }
 
     /// <summary>The grain acknowledged <paramref name="report"/>: what it covers is owed no more.</summary>
-    public void Acknowledged(long userId, LeaseReport report)
+    public void Acknowledged(string userId, LeaseReport report)
     {
         lock (_gate)
         {
@@ -46,7 +46,7 @@ internal sealed class ServedHere(TimeProvider clock)
     }
 
     /// <summary>What the grain is owed, with <paramref name="report"/>, handed over in an answer to it (a revocation, a share).</summary>
-    public LeaseReport TakeOwed(long userId, LeaseReport report)
+    public LeaseReport TakeOwed(string userId, LeaseReport report)
     {
         lock (_gate)
         {
@@ -61,7 +61,7 @@ internal sealed class ServedHere(TimeProvider clock)
     }
 
     /// <summary><paramref name="state"/>, raised to what this server served the user lately.</summary>
-    public ReaderState Floor(long userId, ReaderState state)
+    public ReaderState Floor(string userId, ReaderState state)
     {
         lock (_gate)
         {
@@ -70,7 +70,7 @@ internal sealed class ServedHere(TimeProvider clock)
     }
 
     /// <summary>Every user the grain is owed something for.</summary>
-    public List<(long UserId, LeaseReport Owed)> AllOwed()
+    public List<(string UserId, LeaseReport Owed)> AllOwed()
     {
         lock (_gate)
         {

@@ -8,5 +8,5 @@ namespace OrleansRaw.ReadYourWrites;
 internal interface IWriteRecording
 {
     /// <summary>The position recorded for the request's write, or null when it could not be recorded within <paramref name="limit"/> (the configured timeout when null).</summary>
-    Task<WalPosition?> RecordAsync(HttpContext http, long userId, ConsistencyContext context, TimeSpan? limit);
+    Task<WalPosition?> RecordAsync(HttpContext http, string userId, ConsistencyContext context, TimeSpan? limit);
 }

@@ -4,4 +4,4 @@ namespace OrleansRaw.ReadYourWrites;
 /// <param name="UserId">The user who wrote.</param>
 /// <param name="Position">A position at or past the write's commit.</param>
 /// <param name="Token">The consistency token for that position, as the client gets it in <c>X-Consistency-Token</c>.</param>
-public sealed record RecordedWrite(long UserId, WalPosition Position, string Token);
+public sealed record RecordedWrite(string UserId, WalPosition Position, string Token);

@@ -23,7 +23,7 @@ internal sealed partial class WriteRecorder(
     private readonly IWriteRecordedHandler[] _handlers = [.. handlers];
 
     /// <summary>The position recorded for the request's write, or null when it could not be recorded within the deadline.</summary>
-    public async Task<WalPosition?> RecordAsync(HttpContext http, long userId, ConsistencyContext context, TimeSpan? limit)
+    public async Task<WalPosition?> RecordAsync(HttpContext http, string userId, ConsistencyContext context, TimeSpan? limit)
     {
         var settings = options.Value;
         using var deadline = new CancellationTokenSource(limit ?? settings.RecordWriteTimeout, clock);
@@ -55,7 +55,7 @@ internal sealed partial class WriteRecorder(
         return position;
     }
 
-    private async Task<bool> RecordInGrainAsync(long userId, WriteRecord write, ConsistencyOptions settings)
+    private async Task<bool> RecordInGrainAsync(string userId, WriteRecord write, ConsistencyOptions settings)
     {
         // The grain may first wait out the lease of a server it cannot reach.
         var timeout = settings.DecisionTimeout + settings.ReaderLease;
@@ -82,11 +82,11 @@ internal sealed partial class WriteRecorder(
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording write of user {UserId} failed (attempt {Attempt}), retrying: {Error}")]
-    private static partial void LogRecordRetry(ILogger logger, long userId, int attempt, string error);
+    private static partial void LogRecordRetry(ILogger logger, string userId, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Write of user {UserId} at {Lsn} committed but could not be recorded: {Error}")]
-    private static partial void LogRecordFailed(ILogger logger, long userId, string lsn, string error);
+    private static partial void LogRecordFailed(ILogger logger, string userId, string lsn, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Write of user {UserId} may have committed but the primary's position could not be read: {Error}")]
-    private static partial void LogPositionUnavailable(ILogger logger, long userId, string error);
+    private static partial void LogPositionUnavailable(ILogger logger, string userId, string error);
 }

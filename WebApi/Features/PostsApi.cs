@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansRaw.WebApi.Auth;
@@ -31,8 +32,11 @@ public static class PostsApi
 
     public sealed record Post(long Id, long UserId, string Content, DateTime CreatedAt);
 
-    internal static long? OwnerFromRoute(HttpContext context) =>
-        long.TryParse(context.Request.RouteValues["userId"]?.ToString(), out var id) ? id : null;
+    // The library's user id is the sub claim's text, which this app's tokens spell as an integer's invariant text: so
+    // "0042" in the route names user 42 too, and a read of one's own posts by that route stays read-your-writes.
+    internal static string? OwnerFromRoute(HttpContext context) =>
+        long.TryParse(context.Request.RouteValues["userId"]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? CurrentUser.Text(id) : null;
 
     private static async Task<Results<Created<Post>, ValidationProblem>> CreatePost(
         CreatePostRequest request, HttpContext http, RoutedDatabase db, CancellationToken cancellationToken)

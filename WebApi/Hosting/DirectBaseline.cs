@@ -64,7 +64,7 @@ internal static class DirectBaseline
     // the product's); no grain, and no hand-off handler hears of it.
     private sealed class UnrecordedWrites : IWriteRecording
     {
-        public async Task<WalPosition?> RecordAsync(HttpContext http, long userId, ConsistencyContext context, TimeSpan? limit)
+        public async Task<WalPosition?> RecordAsync(HttpContext http, string userId, ConsistencyContext context, TimeSpan? limit)
         {
             try
             {

@@ -90,7 +90,7 @@ public sealed partial class PostStatsWorker(
     {
         // The position the job was claimed at is the worker's proof of the write (without it: the naive read, for tests).
         var claimedAt = options.Value.ReadAsOfClaim ? WalPosition.FromServer(job.ClaimedAt, job.ClaimedInWalFile).ToWrittenEnd() : (WalPosition?)null;
-        var (stats, source) = await reads.ReadAsOfAsync(claimedAt, job.UserId, async db =>
+        var (stats, source) = await reads.ReadAsOfAsync(claimedAt, Auth.CurrentUser.Text(job.UserId), async db =>
         {
             var stats = await db.QuerySingleOrDefaultAsync<(long Count, bool SawSubject)>(
                 "SELECT count(*) AS Count, COALESCE(bool_or(id = @subject), false) AS SawSubject FROM posts WHERE user_id = @user",

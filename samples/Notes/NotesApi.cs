@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations.Schema;
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -43,7 +42,7 @@ public static class NotesApi
 
     // The id the library routes by: the claim Consistency:UserIdClaim names.
     private static string? CallerOf(HttpContext http, CallerIds callers) =>
-        callers.Of(http.User)?.ToString(CultureInfo.InvariantCulture);
+        callers.Of(http.User);
 }
 
 public sealed record NewNote(string Text);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -58,7 +59,7 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     /// <summary>Gives each user a last write at <paramref name="position"/> (their grain activates and saves it).</summary>
     public async Task PrepareUsersAsync(IReadOnlyList<long> users, WalPosition position, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, _) =>
-            await Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), null, LeaseReport.None));
+            await UserGrain(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), null, LeaseReport.None));
 
     /// <summary>Own-read decisions in a closed loop; a decision that did not pick a caught-up replica counts as failed.</summary>
     public Task<LoadResult> MeasureAsync(string name, int repetition, IReadOnlyList<long> users, int concurrency, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken) =>
@@ -70,7 +71,7 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     /// </summary>
     public async Task<bool> DecideOwnReadAsync(long user)
     {
-        var lease = await Client.GetGrain<IUserConsistencyGrain>(user).LeaseAsync(_holderReference, LeaseReport.None);
+        var lease = await UserGrain(user).LeaseAsync(_holderReference, LeaseReport.None);
         if (_snapshots.Fresh is not { } snapshot)
         {
             return false;
@@ -78,9 +79,15 @@ public sealed class DecisionBenchmark : IAsyncDisposable
 
         var now = DateTimeOffset.UtcNow;
         var reader = new ReaderState(Local(lease.LastWrite, now), Local(lease.SeenOwn, now), Local(lease.SeenOthers, now));
-        var decision = _policy.Decide(new ReadRequest(user, user), reader, snapshot, now);
+        var decision = _policy.Decide(new ReadRequest(UserKey(user), UserKey(user)), reader, snapshot, now);
         return !lease.Shared && decision.Reason == RoutingReasons.OwnWriteReplicaCaughtUp;
     }
+
+    /// <summary>The library's id of the benchmark's user <paramref name="user"/>: its invariant text, as the API's tokens spell it.</summary>
+    public static string UserKey(long user) => user.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The grain of the benchmark's user <paramref name="user"/>.</summary>
+    public IUserConsistencyGrain UserGrain(long user) => Client.GetGrain<IUserConsistencyGrain>(UserKey(user));
 
     public async ValueTask DisposeAsync()
     {

@@ -62,7 +62,7 @@ public static class GrainMemory
     private static Task ActivateAsync(DecisionBenchmark client, IReadOnlyList<long> users, IReaderLeaseHolder holder, WalPosition position,
         CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (user, _) =>
-            await client.Client.GetGrain<IUserConsistencyGrain>(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), holder, LeaseReport.None));
+            await client.UserGrain(user).RecordWriteAsync(new WriteRecord(position, DateTimeOffset.UtcNow), holder, LeaseReport.None));
 
     // Two full collections a second apart (finalizers run between them), then the figures from the next scrape.
     private static async Task<SiloMemory> SettledAsync(DecisionBenchmark client, HttpClient http, Uri siloMetrics, CancellationToken cancellationToken)

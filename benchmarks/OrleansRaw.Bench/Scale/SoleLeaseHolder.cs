@@ -6,7 +6,7 @@ namespace OrleansRaw.Bench.Scale;
 /// </summary>
 internal sealed class SoleLeaseHolder : IReaderLeaseHolder
 {
-    public Task<LeaseReport> RevokeAsync(long userId, ActivationId epoch, long version) => Task.FromResult(LeaseReport.None);
+    public Task<LeaseReport> RevokeAsync(string userId, ActivationId epoch, long version) => Task.FromResult(LeaseReport.None);
 
-    public Task<LeaseReport> ShareAsync(long userId) => Task.FromResult(LeaseReport.None);
+    public Task<LeaseReport> ShareAsync(string userId) => Task.FromResult(LeaseReport.None);
 }

@@ -95,18 +95,19 @@ public sealed partial class ConsistencyTokenTests(SystemFixture fixture, ITestOu
         using var client = await fixture.Default.CreateClient().SignInAsync(TestUsers.NewId());
         var (post, token) = await client.CreatePostAsync("old token " + Guid.NewGuid());
         var (payload, _) = Split(token!);
-        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v2|userId|timeline|lsn
-        Assert.Equal(["v2", client.UserId!.Value.ToString(), "1"], parts[..3]);
+        var parts = Encoding.UTF8.GetString(payload).Split('|'); // v3|timeline|lsn|userId
+        Assert.Equal(["v3", "1"], parts[..2]);
+        Assert.Equal(client.UserId!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), parts[3]);
 
         // Signed as the first version did (v1|userId|lsn), with the same derived key.
         var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Deployment.SigningKey), "orleansraw-consistency-token"u8);
-        var old = Encoding.UTF8.GetBytes($"v1|{parts[1]}|{parts[3]}");
+        var old = Encoding.UTF8.GetBytes($"v1|{parts[3]}|{parts[2]}");
         var read = await client.GetPostsAsync(Join(old, HMACSHA256.HashData(key, old)));
         Assert.Contains(read.Body, p => p.Id == post.Id);
         Assert.Equal(("primary", "other-timeline"), (read.Source, read.Reason));
         Assert.NotNull(read.Token);
         var (renewed, _) = Split(read.Token);
-        Assert.StartsWith("v2|", Encoding.UTF8.GetString(renewed));
+        Assert.StartsWith("v3|", Encoding.UTF8.GetString(renewed));
     }
 
     [Fact]

@@ -289,7 +289,7 @@ public sealed class IdempotencyTests(SystemFixture fixture, ITestOutputHelper ou
         await ExpireKeysAsync(userId);
         Assert.True(await IdempotencyKeyStore.DeleteExpiredAsync(fixture.Db.Primary, CancellationToken.None) >= 1);
         await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
-        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM orleansraw_idempotency_keys WHERE user_id = @userId::text", new { userId }));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM orleansraw_idempotency_keys WHERE user_id = @userId", new { userId = TestUsers.Key(userId) }));
     }
 
     // A response as sent, for the comparison only the wire allows.
@@ -354,6 +354,6 @@ public sealed class IdempotencyTests(SystemFixture fixture, ITestOutputHelper ou
     private async Task ExpireKeysAsync(long userId)
     {
         await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
-        await connection.ExecuteAsync("UPDATE orleansraw_idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = @userId::text", new { userId });
+        await connection.ExecuteAsync("UPDATE orleansraw_idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = @userId", new { userId = TestUsers.Key(userId) });
     }
 }

@@ -65,7 +65,7 @@ public sealed class MultiProcessCluster : IAsyncDisposable
     /// <summary>The silo process whose address hosts the user's grain right now.</summary>
     public async Task<SiloProcess> SiloOfAsync(long userId)
     {
-        var view = await Grains.GetGrain<IUserConsistencyGrain>(userId).GetViewAsync();
+        var view = await Grains.GetGrain<IUserConsistencyGrain>(TestUsers.Key(userId)).GetViewAsync();
         return Silos.Single(s => s.Hosts(view.Silo));
     }
 

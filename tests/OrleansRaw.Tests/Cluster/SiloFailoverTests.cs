@@ -67,7 +67,7 @@ public sealed class SiloFailoverTests(SystemFixture fixture, ITestOutputHelper o
                 {
                     try
                     {
-                        var view = await cluster.Grains.GetGrain<IUserConsistencyGrain>(firstId).GetViewAsync().WaitAsync(TimeSpan.FromSeconds(1));
+                        var view = await cluster.Grains.GetGrain<IUserConsistencyGrain>(TestUsers.Key(firstId)).GetViewAsync().WaitAsync(TimeSpan.FromSeconds(1));
                         Assert.False(victim.Hosts(view.Silo));
                         Assert.True(!view.LastWrite!.Position.IsZero, "the user's last write was lost with the silo");
                         grainBack = killedAt.Elapsed;

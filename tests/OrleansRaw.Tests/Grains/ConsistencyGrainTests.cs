@@ -16,7 +16,7 @@ public sealed class ConsistencyGrainTests(SystemFixture fixture)
 {
     private Deployment System => fixture.Default;
 
-    private static long NewUserId() => Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000);
+    private static string NewUserId() => TestUsers.NewKey();
 
     [Fact]
     public async Task RecordWrite_KeepsTheLatestPosition_WhenWritesArriveOutOfOrder()

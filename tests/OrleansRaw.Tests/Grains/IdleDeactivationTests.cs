@@ -121,7 +121,7 @@ public sealed class IdleDeactivationTests(SystemFixture fixture, ITestOutputHelp
             Assert.True(fromReplica, "the user's own reads never went back to the replicas after they caught up");
 
             // The reads were decided by a new activation: the one that recorded the write had gone.
-            var view = await system.Grains.GetGrain<IUserConsistencyGrain>(userId).GetViewAsync();
+            var view = await system.Grains.GetGrain<IUserConsistencyGrain>(TestUsers.Key(userId)).GetViewAsync();
             Assert.Equal(0, view.Writes);
         }
         finally
@@ -132,7 +132,7 @@ public sealed class IdleDeactivationTests(SystemFixture fixture, ITestOutputHelp
 
     private static async Task<bool> IsActiveAsync(Deployment system, long userId)
     {
-        var id = system.Grains.GetGrain<IUserConsistencyGrain>(userId).GetGrainId();
+        var id = system.Grains.GetGrain<IUserConsistencyGrain>(TestUsers.Key(userId)).GetGrainId();
         var active = await system.Grains.GetGrain<IManagementGrain>(0).GetActiveGrains(id.Type);
         return active.Contains(id);
     }

@@ -16,7 +16,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task AWrite_WaitsOutTheLeaseOfAServerThatDoesNotAnswer_BeforeItIsAcknowledged()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var silent = new StandInServer(answers: false);
         var lease = await grain.LeaseAsync(Reference(silent), LeaseReport.None);
         var granted = Stopwatch.StartNew();
@@ -31,7 +31,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task AWrite_RevokesAServerThatAnswers_AtOnce_AndLearnsWhatItServed()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var served = await WriteSomethingAsync();
         var server = new StandInServer(answers: true) { Served = new LeaseReport(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 1_000) }) };
         await grain.LeaseAsync(Reference(server), LeaseReport.None);
@@ -47,7 +47,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task TheWritingServer_KeepsItsLease_WithTheWriteInIt()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var writer = new StandInServer(answers: true);
         var holder = Reference(writer);
         var before = await grain.LeaseAsync(holder, LeaseReport.None);
@@ -65,7 +65,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task ASecondServer_GetsWhatTheFirstServed_AndBothReportEveryReadFromThen()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var served = await WriteSomethingAsync();
         var first = new StandInServer(answers: true) { Served = new LeaseReport(WalPosition.Zero, served with { Lsn = new Lsn(served.Lsn.Value + 5_000) }) };
         var firstLease = await grain.LeaseAsync(Reference(first), LeaseReport.None);
@@ -81,7 +81,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task ASecondServer_GetsTheWritesTheFirstRecordedInItsCopy()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var first = new StandInServer(answers: true);
         await grain.LeaseAsync(Reference(first), LeaseReport.None);
         var wrote = await WriteSomethingAsync(); // acknowledged by the first server under its exclusive lease, not sent here
@@ -97,7 +97,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     {
         // A server that recorded writes in its copy and then went silent: its lease runs out, and the next server's
         // lease must cover every write it may have acknowledged, though none was reported.
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var lease = await grain.LeaseAsync(Reference(new StandInServer(answers: false)), LeaseReport.None);
         var wrote = await WriteSomethingAsync();
         await Task.Delay(lease.Duration + TimeSpan.FromMilliseconds(50));
@@ -111,7 +111,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task ASilentHolder_WhenASecondServerArrives_IsWaitedOut_AndItsWritesAssumed()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var lease = await grain.LeaseAsync(Reference(new StandInServer(answers: false)), LeaseReport.None);
         var granted = Stopwatch.StartNew();
         var wrote = await WriteSomethingAsync();
@@ -125,7 +125,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task AWriteThroughTheMiddleOfThreeServers_RevokesTheOtherTwo_AndKeepsItsLeaseAlone()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var (first, middle, last) = (new StandInServer(answers: true), new StandInServer(answers: true), new StandInServer(answers: true));
         var (firstHolder, middleHolder, lastHolder) = (Reference(first), Reference(middle), Reference(last));
         await grain.LeaseAsync(firstHolder, LeaseReport.None);
@@ -149,7 +149,7 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
     [Fact]
     public async Task ADeactivatingGrain_RevokesEveryLease()
     {
-        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewId());
+        var grain = Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var server = new StandInServer(answers: true);
         await grain.LeaseAsync(Reference(server), LeaseReport.None);
 
@@ -179,18 +179,18 @@ public sealed class ReaderLeaseTests(SystemFixture fixture)
 
         public int Shares => Volatile.Read(ref _shares);
 
-        public Task<LeaseReport> RevokeAsync(long userId, ActivationId epoch, long version)
+        public Task<LeaseReport> RevokeAsync(string userId, ActivationId epoch, long version)
         {
             Interlocked.Increment(ref _revocations);
             return answers ? Task.FromResult(Served) : new TaskCompletionSource<LeaseReport>().Task;
         }
 
-        public Task<LeaseReport> ShareAsync(long userId)
+        public Task<LeaseReport> ShareAsync(string userId)
         {
             Interlocked.Increment(ref _shares);
             return answers ? Task.FromResult(Served) : new TaskCompletionSource<LeaseReport>().Task;
         }
 
-        public Task NoteSeenAsync(long userId, LeaseReport seen) => Task.CompletedTask;
+        public Task NoteSeenAsync(string userId, LeaseReport seen) => Task.CompletedTask;
     }
 }

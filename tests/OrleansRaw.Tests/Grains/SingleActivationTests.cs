@@ -18,7 +18,7 @@ public sealed class SingleActivationTests(SystemFixture fixture)
     [Fact]
     public async Task UserGrain_IsRegisteredInTheStronglyConsistentDirectory_AtTheSiloThatHostsIt()
     {
-        var grain = System.Grains.GetGrain<IUserConsistencyGrain>(Random.Shared.NextInt64(1_000_000_000, 9_000_000_000_000));
+        var grain = System.Grains.GetGrain<IUserConsistencyGrain>(TestUsers.NewKey());
         var view = await grain.GetViewAsync();
 
         Assert.Equal(2, System.Cluster.Silos.Count);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
@@ -25,10 +26,15 @@ namespace OrleansRaw.Tests.Library;
 public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper output)
 {
     private const int Rounds = 25;
+    private const string SecretName = "Ada Lovelace";
+    private const string SecretEmail = "ada@example.com";
     private static readonly TimeSpan Lag = TimeSpan.FromMilliseconds(300);
 
-    [Fact]
-    public async Task MvcAttributes_OwnReadRightAfterAWrite_IsNeverStale_At300MsLag_WhereAnAnonymousReadIs()
+    [Theory]
+    [InlineData("numeric")]
+    [InlineData("guid")]
+    [InlineData("identity-style")]
+    public async Task MvcAttributes_OwnReadRightAfterAWrite_IsNeverStale_At300MsLag_WhereAnAnonymousReadIs(string ids)
     {
         await using var app = await StartAppAsync();
         using var http = app.Client;
@@ -38,13 +44,13 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             int ownStale = 0, feedStale = 0, anonymousStale = 0, onReplicas = 0;
             for (var i = 0; i < Rounds; i++)
             {
-                var user = TestUsers.NewId();
+                var user = NewUser(ids);
                 using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/mvc/notes", new { text = $"mvc {i}" }));
                 Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
                 Assert.True(posted.Headers.Contains("X-Consistency-Token"), "a recorded write answers with a consistency token");
                 var note = (await posted.Content.ReadFromJsonAsync<LibraryNotesController.Note>())!;
 
-                using var anonymous = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/mvc/notes/of/{user}"));
+                using var anonymous = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/mvc/notes/of/{Uri.EscapeDataString(user)}"));
                 anonymousStale += (await anonymous.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!.Any(n => n.Id == note.Id) ? 0 : 1;
 
                 using var feed = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes/all"));
@@ -56,7 +62,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
                 onReplicas += own.Headers.GetValues("X-Read-Source").Single().StartsWith("replica:", StringComparison.Ordinal) ? 1 : 0;
             }
 
-            output.WriteLine($"at {Lag.TotalMilliseconds} ms: own reads {ownStale}/{Rounds} stale ({onReplicas} on replicas), "
+            output.WriteLine($"{ids} user ids at {Lag.TotalMilliseconds} ms: own reads {ownStale}/{Rounds} stale ({onReplicas} on replicas), "
                 + $"the feed {feedStale}/{Rounds}, anonymous reads of the user's notes {anonymousStale}/{Rounds}");
             Assert.True(anonymousStale > 0, "the lag was not real: every anonymous read saw the note");
             Assert.Equal(0, ownStale);
@@ -80,7 +86,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             int asOfStale = 0, naiveStale = 0;
             for (var i = 0; i < Rounds; i++)
             {
-                var user = TestUsers.NewId();
+                var user = NewUser(i % 2 == 0 ? "guid" : "identity-style");
                 using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/minimal/notes", new { text = $"minimal {i}" }));
                 Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
                 var id = await posted.Content.ReadFromJsonAsync<long>();
@@ -100,7 +106,109 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             await fixture.Db.SetLagAsync(TimeSpan.Zero);
         }
 
-        await Assert.ThrowsAsync<ArgumentException>(() => reads.ReadAsOfTokenAsync("forged.token", 1, db => SeesAsync(db, 0)));
+        await Assert.ThrowsAsync<ArgumentException>(() => reads.ReadAsOfTokenAsync("forged.token", "1", db => SeesAsync(db, 0)));
+    }
+
+    [Fact]
+    public async Task ACallerWhoseIdIsInNameIdentifierOnly_AsJwtBearerMapsSub_IsThatUser()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var tokens = app.Services.GetRequiredService<ConsistencyTokens>();
+        var user = TestUsers.NewKey();
+
+        using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/mvc/notes", new { text = "mapped" }, ClaimTypes.NameIdentifier));
+        Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+        Assert.Equal(user, (await posted.Content.ReadFromJsonAsync<LibraryNotesController.Note>())!.UserId);
+        Assert.True(tokens.TryRead(posted.Headers.GetValues("X-Consistency-Token").Single(), user, out _, out var error), error);
+
+        using var own = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes", claimType: ClaimTypes.NameIdentifier));
+        own.EnsureSuccessStatusCode();
+        Assert.Single((await own.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!);
+        Assert.True(tokens.TryRead(own.Headers.GetValues("X-Consistency-Token").Single(), user, out _, out error), error);
+    }
+
+    [Theory]
+    [InlineData("GET", "/mvc/notes")]
+    [InlineData("GET", "/mvc/notes/all")]
+    [InlineData("POST", "/mvc/notes")]
+    [InlineData("POST", "/minimal/notes")]
+    public async Task ASignedInCallerWithNoIdClaim_IsAnErrorNamingTheSetting_NeverAnAnonymousCaller(string method, string path)
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var before = await CountNotesAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "POST" ? JsonContent.Create(new { text = "who?" }) : null };
+        request.Headers.Add("X-Signed-In-Without-Id", "1");
+        using var response = await http.SendAsync(request);
+
+        var problem = await ProblemResponse.AssertAsync(response, HttpStatusCode.InternalServerError);
+        Assert.Equal("The server cannot tell who the caller is", problem.GetProperty("title").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("Consistency:UserIdClaim", detail, StringComparison.Ordinal);
+        Assert.Contains("'sub'", detail, StringComparison.Ordinal);
+        var body = problem.GetRawText();
+        Assert.DoesNotContain(SecretName, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretEmail, body, StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("X-Read-Source"), "the read ran");
+        Assert.Equal(before, await CountNotesAsync());
+    }
+
+    [Theory]
+    [InlineData("/mvc/notes")]
+    [InlineData("/minimal/notes")]
+    public async Task AnAnonymousDeclaredWrite_IsRefused401_AndWritesNothing(string path)
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var before = await CountNotesAsync();
+        using var response = await http.PostAsJsonAsync(path, new { text = "anonymous" });
+
+        var problem = await ProblemResponse.AssertAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Contains("signed-in user", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("X-Consistency-Token"));
+        Assert.Equal(before, await CountNotesAsync());
+    }
+
+    [Fact]
+    public async Task InvalidUserIds_FromClients_AreAnswered400Or401_WithAProblem_NeverRead()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        string[] invalid = [" 42", "42 ", "4\u00012", "4\n2", new string('7', UserIds.MaxLength + 1)];
+        foreach (var id in invalid)
+        {
+            foreach (var path in new[] { "/mvc/notes/of/", "/minimal/notes/of/" })
+            {
+                // A route value is the client's word: 400, before any grain or query sees it.
+                using var anonymous = await http.GetAsync(path + Uri.EscapeDataString(id));
+                var problem = await ProblemResponse.AssertAsync(anonymous, HttpStatusCode.BadRequest);
+                Assert.Equal("Invalid user id", problem.GetProperty("title").GetString());
+                Assert.False(anonymous.Headers.Contains("X-Read-Source"), "the read ran");
+            }
+
+            // The caller's own claim holds it: not a usable sign-in.
+            using var own = await http.SendAsync(As(id, HttpMethod.Get, "/mvc/notes"));
+            await ProblemResponse.AssertAsync(own, HttpStatusCode.Unauthorized);
+            using var write = await http.SendAsync(As(id, HttpMethod.Post, "/minimal/notes", new { text = "invalid" }));
+            await ProblemResponse.AssertAsync(write, HttpStatusCode.Unauthorized);
+        }
+
+        // A consistency token of another user, whose id only extends the reader's, is refused too.
+        var owner = "1" + TestUsers.NewKey();
+        var reader = owner[..^1];
+        var token = app.Services.GetRequiredService<ConsistencyTokens>().Issue(owner, WalPosition.Zero);
+        using var foreign = As(reader, HttpMethod.Get, "/mvc/notes");
+        foreign.Headers.Add("X-Consistency-Token", token);
+        using var foreignRead = await http.SendAsync(foreign);
+        var refused = await ProblemResponse.AssertAsync(foreignRead, HttpStatusCode.BadRequest);
+        Assert.Contains("another user", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<long> CountNotesAsync()
+    {
+        await using var connection = await fixture.Db.Primary.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM library_notes");
     }
 
     [Fact]
@@ -143,10 +251,22 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     private static async Task<bool> SeesAsync(RoutedDatabase db, long noteId) =>
         (await db.QueryAsync<long>("SELECT id FROM library_notes WHERE id = @noteId", new { noteId }, CancellationToken.None)).Count == 1;
 
-    private static HttpRequestMessage As(long user, HttpMethod method, string path, object? body = null)
+    // Numeric ids as an app keyed by integers has them; GUIDs as ASP.NET Identity makes them; and any other string an
+    // identity provider may use, with characters a naive token format or route would trip on.
+    private static string NewUser(string kind) => kind switch
+    {
+        "numeric" => TestUsers.Key(TestUsers.NewId()),
+        "guid" => TestUsers.NewKey(),
+        "identity-style" => $"zoë.o'brien+{Guid.NewGuid():N}@example.com|1 2",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>A request of the signed-in <paramref name="user"/>, whose id the app finds in the claim <paramref name="claimType"/>.</summary>
+    private static HttpRequestMessage As(string user, HttpMethod method, string path, object? body = null, string claimType = "sub")
     {
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Add("X-User-Id", user.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("X-User-Id", Uri.EscapeDataString(user));
+        request.Headers.Add("X-Id-Claim", claimType);
         return request;
     }
 
@@ -154,7 +274,10 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     {
         await using (var connection = await fixture.Db.Primary.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS library_notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, text text NOT NULL)");
+            await connection.ExecuteAsync("""
+                CREATE TABLE IF NOT EXISTS library_notes (id bigserial PRIMARY KEY, user_id text NOT NULL, text text NOT NULL);
+                ALTER TABLE library_notes ALTER COLUMN user_id TYPE text;
+                """);
         }
 
         await fixture.Db.WaitForReplicasToCatchUpAsync();
@@ -168,7 +291,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     {
         private WebApplication _app = null!;
 
-        public ConcurrentDictionary<long, RecordedWrite> HandOffs { get; } = new();
+        public ConcurrentDictionary<string, RecordedWrite> HandOffs { get; } = new();
 
         public HttpClient Client => _app.GetTestClient();
 
@@ -196,17 +319,26 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             builder.Services.AddOpenApi(options => options.AddReadYourWritesContract());
 
             var app = builder.Build();
+            // Stands for an app's authentication: the caller's id (URL-escaped, so any text travels) in the claim a
+            // header names; or a signed-in caller whose claims hold no id at all.
             app.Use((http, next) =>
             {
-                if (long.TryParse(http.Request.Headers["X-User-Id"], out var id))
+                if (http.Request.Headers["X-User-Id"].FirstOrDefault() is { } id)
                 {
-                    http.User = LibraryNotesController.Caller(id);
+                    http.User = LibraryNotesController.Caller(Uri.UnescapeDataString(id), http.Request.Headers["X-Id-Claim"].FirstOrDefault() ?? "sub");
+                }
+                else if (http.Request.Headers.ContainsKey("X-Signed-In-Without-Id"))
+                {
+                    http.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim("name", SecretName), new Claim("email", SecretEmail)], "test"));
                 }
 
                 return next(http);
             });
             app.MapControllers();
             app.MapOpenApi();
+            app.MapGet("/minimal/notes/of/{userId}", async (string userId, RoutedDatabase db, CancellationToken ct) =>
+                await db.QueryAsync<LibraryNotesController.Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
+                    new { userId }, ct)).ReadsUserData("userId");
             app.MapPost("/minimal/notes", async (LibraryNotesController.NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct) =>
                 TypedResults.Created("/minimal/notes", (await db.WriteAsync<long>("INSERT INTO library_notes (user_id, text) VALUES (@userId, @text) RETURNING id",
                     new { userId = callers.Of(http.User), text = note.Text }, ct)).Single())).WritesCallerData();
@@ -221,7 +353,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             using var http = Client;
             for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
             {
-                using var read = await http.SendAsync(As(1, HttpMethod.Get, "/mvc/notes/of/1"));
+                using var read = await http.SendAsync(As("1", HttpMethod.Get, "/mvc/notes/of/1"));
                 if (read.IsSuccessStatusCode && read.Headers.GetValues("X-Read-Source").Single().StartsWith("replica:", StringComparison.Ordinal))
                 {
                     return;

@@ -9,7 +9,7 @@ namespace OrleansRaw.Tests.Library;
 [Route("mvc/notes")]
 public sealed class LibraryNotesController(RoutedDatabase db, CallerIds callers) : ControllerBase
 {
-    public sealed record Note(long Id, long UserId, string Text);
+    public sealed record Note(long Id, string UserId, string Text);
 
     public sealed record NewNote(string Text);
 
@@ -30,9 +30,9 @@ public sealed class LibraryNotesController(RoutedDatabase db, CallerIds callers)
             new { userId = callers.Of(User) }, cancellationToken);
 
     /// <summary>A user's rows, read by anyone: eventual unless the reader is that user.</summary>
-    [HttpGet("of/{userId:long}")]
+    [HttpGet("of/{userId}")]
     [ReadsUserData("userId")]
-    public async Task<List<Note>> Of(long userId, CancellationToken cancellationToken) =>
+    public async Task<List<Note>> Of(string userId, CancellationToken cancellationToken) =>
         await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes WHERE user_id = @userId",
             new { userId }, cancellationToken);
 
@@ -42,5 +42,6 @@ public sealed class LibraryNotesController(RoutedDatabase db, CallerIds callers)
     public async Task<List<Note>> All(CancellationToken cancellationToken) =>
         await db.QueryAsync<Note>("SELECT id AS Id, user_id AS UserId, text AS Text FROM library_notes ORDER BY id DESC LIMIT 200", null, cancellationToken);
 
-    internal static ClaimsPrincipal Caller(long userId) => new(new ClaimsIdentity([new Claim("sub", userId.ToString(System.Globalization.CultureInfo.InvariantCulture))], "test"));
+    /// <summary>A signed-in caller whose id is in the claim <paramref name="claimType"/>.</summary>
+    internal static ClaimsPrincipal Caller(string userId, string claimType = "sub") => new(new ClaimsIdentity([new Claim(claimType, userId)], "test"));
 }

@@ -13,7 +13,7 @@ namespace OrleansRaw.Tests.Protocol;
 /// </summary>
 internal sealed class SimCluster(SimWorld world) : IPrimaryPosition
 {
-    public const long UserId = 1;
+    public const string UserId = "1";
 
     private readonly List<SimActivation> _live = [];
     private readonly LeaseHolderReferences _holders = new(holder => ((SimHolder)holder).Id);
@@ -132,7 +132,7 @@ internal sealed class SimActivation : ILeaseGrantorHost
 
     public SimNode Node { get; }
 
-    public long UserId => SimCluster.UserId;
+    public string UserId => SimCluster.UserId;
 
     public ActivationId Epoch { get; } = ActivationId.NewId();
 

@@ -141,10 +141,10 @@ internal sealed class SimHolder(SimWorld world, SimServer server, SimNode node, 
 {
     public GrainId Id => id;
 
-    public Task<LeaseReport> RevokeAsync(long userId, ActivationId epoch, long version) =>
+    public Task<LeaseReport> RevokeAsync(string userId, ActivationId epoch, long version) =>
         Call("revoke", holder => holder.RevokeAsync(userId, epoch, version));
 
-    public Task<LeaseReport> ShareAsync(long userId) => Call("share", holder => holder.ShareAsync(userId));
+    public Task<LeaseReport> ShareAsync(string userId) => Call("share", holder => holder.ShareAsync(userId));
 
     private Task<LeaseReport> Call(string what, Func<IReaderLeaseHolder, Task<LeaseReport>> call)
     {
@@ -165,7 +165,7 @@ internal sealed class SimHolder(SimWorld world, SimServer server, SimNode node, 
 /// <summary>The server's view of the cluster: grain calls become messages to whichever activation is live when they arrive.</summary>
 internal sealed class SimGrainFactory(SimWorld world, SimServer server) : IGrainFactory
 {
-    public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerKey =>
+    public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithStringKey =>
         (TGrainInterface)(object)new SimGrainReference(world, server);
 
     public TGrainObserverInterface CreateObjectReference<TGrainObserverInterface>(IGrainObserver obj) where TGrainObserverInterface : IGrainObserver =>
@@ -173,7 +173,7 @@ internal sealed class SimGrainFactory(SimWorld world, SimServer server) : IGrain
 
     // The rest of IGrainFactory: the lease protocol uses none of it.
     public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidKey => throw new NotSupportedException();
-    public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithStringKey => throw new NotSupportedException();
+    public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerKey => throw new NotSupportedException();
     public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string keyExtension, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidCompoundKey => throw new NotSupportedException();
     public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string keyExtension, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerCompoundKey => throw new NotSupportedException();
     public void DeleteObjectReference<TGrainObserverInterface>(IGrainObserver obj) where TGrainObserverInterface : IGrainObserver => throw new NotSupportedException();

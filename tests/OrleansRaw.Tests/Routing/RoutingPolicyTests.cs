@@ -8,8 +8,8 @@ namespace OrleansRaw.Tests.Routing;
 [Trait(TestKinds.Trait, TestKinds.Unit)]
 public sealed class RoutingPolicyTests
 {
-    private const long Me = 7;
-    private const long Someone = 8;
+    private const string Me = "7";
+    private const string Someone = "8";
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
     private static readonly Lsn Written = Lsn.Parse("0/3000000");
     private const uint Timeline = 1;

@@ -39,7 +39,7 @@ public sealed class WritesInALeasedCopyTests(SystemFixture fixture, ITestOutputH
                 missing += posts.Count(id => read.Body.All(p => p.Id != id));
             }
 
-            var view = await fixture.Default.Grains.GetGrain<IUserConsistencyGrain>(userId).GetViewAsync();
+            var view = await fixture.Default.Grains.GetGrain<IUserConsistencyGrain>(TestUsers.Key(userId)).GetViewAsync();
             output.WriteLine($"{Rounds * WritesPerRound} writes on A, {view.Writes} of them sent to the grain; {missing} missing from the next read on B");
             Assert.Equal(0, missing);
             Assert.True(view.Writes < Rounds * WritesPerRound / 2, $"{view.Writes} writes went to the grain: few were recorded in A's copy, so the test proves little");
