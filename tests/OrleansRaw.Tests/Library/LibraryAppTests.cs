@@ -171,6 +171,29 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task AKeyedWrite_InAnAppThatAddedNoPipelineStep_RunsOnce_AndItsRetryReplaysTheOutcome()
+    {
+        // The app calls no Use... method of the library: AddReadYourWrites buffers keyed bodies itself.
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        var user = TestUsers.NewKey();
+        var key = Guid.NewGuid().ToString();
+        var before = await CountNotesAsync();
+
+        using var first = As(user, HttpMethod.Post, "/minimal/notes", new { text = "keyed" });
+        first.Headers.Add("Idempotency-Key", key);
+        using var created = await http.SendAsync(first);
+        using var again = As(user, HttpMethod.Post, "/minimal/notes", new { text = "keyed" });
+        again.Headers.Add("Idempotency-Key", key);
+        using var replayed = await http.SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, replayed.StatusCode);
+        Assert.Equal(await created.Content.ReadAsStringAsync(), await replayed.Content.ReadAsStringAsync());
+        Assert.Equal(before + 1, await CountNotesAsync());
+    }
+
+    [Fact]
     public async Task InvalidUserIds_FromClients_AreAnswered400Or401_WithAProblem_NeverRead()
     {
         await using var app = await StartAppAsync();
