@@ -4,7 +4,7 @@ namespace OrleansRaw;
 
 /// <summary>One user's read-your-writes state: their last write, and where their reads may run. Key: the user id.</summary>
 [Alias("OrleansRaw.IUserConsistencyGrain")]
-public interface IUserConsistencyGrain : IGrainWithIntegerKey
+internal interface IUserConsistencyGrain : IGrainWithIntegerKey
 {
     /// <summary>Records a committed write (and what the writing server did under its last lease), revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
     [Alias("RecordWriteAsync")]

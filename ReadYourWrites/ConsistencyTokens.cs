@@ -12,7 +12,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// (<c>v1|userId|lsn</c>, issued before positions carried their timeline) is still accepted, with timeline 0: it
 /// matches no timeline, so its read goes to the primary, and the response carries a <c>v2</c> token.
 /// </summary>
-public sealed class ConsistencyTokens
+internal sealed class ConsistencyTokens
 {
     private const string Version = "v2";
     private const string VersionWithoutTimeline = "v1";

@@ -3,18 +3,17 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace OrleansRaw.ReadYourWrites;
 
-/// <summary>Turns read-your-writes on in an ASP.NET Core app: the services, the request pipeline, the Orleans client.</summary>
+/// <summary>Turns read-your-writes on in an ASP.NET Core app: the services and the request pipeline.</summary>
 public static class ReadYourWritesHosting
 {
     /// <summary>
     /// Registers routing, write recording, tokens and the routed database, bound from the <c>Consistency</c>,
     /// <c>Database</c> and <c>Idempotency</c> sections and validated at start; <paramref name="configure"/> runs after
     /// binding (to take the token secret from the app's own settings, say). Needs an Orleans client in the app
-    /// (<see cref="UseOrleansRawClient"/>, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
+    /// (<c>UseOrleansRawClient</c> of OrleansRaw.Hosting.Redis, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
     /// </summary>
     public static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
         Action<ConsistencyOptions>? configure = null)
@@ -32,7 +31,7 @@ public static class ReadYourWritesHosting
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, KeyedBodyBuffering>();
-        services.AddSingleton<DataSources>();
+        services.AddSingleton(sp => new DataSources(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp));
         services.AddSingleton<CriticalReadBulkhead>();
         services.AddSingleton<ReplicaPauses>();
         services.AddSingleton<ReplayProofs>();
@@ -45,10 +44,17 @@ public static class ReadYourWritesHosting
         services.AddSingleton<CallerIds>();
         services.AddSingleton<WriteRecorder>();
         services.AddSingleton<ConsistencyGate>();
-        services.AddSingleton<ConsistentReads>();
+        // Their constructors are internal (what they take is not the app's business), which DI does not call by itself.
+        services.AddSingleton(sp => new ConsistentReads(sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<ReadRouter>(), sp.GetRequiredService<ConsistencyTokens>()));
         services.AddSingleton<ReadYourWritesMetrics>();
+        services.AddHostedService<MetricsAtStart>();
+        services.AddSingleton(sp => new ReplicaMonitor(sp.GetRequiredService<IGrainFactory>()));
         services.AddScoped<ConsistencyContext>();
-        services.AddScoped<RoutedDatabase>();
+        services.AddScoped(sp => new RoutedDatabase(sp.GetRequiredService<ConsistencyContext>(), sp.GetRequiredService<DataSources>(),
+            sp.GetRequiredService<CriticalReadBulkhead>(), sp.GetRequiredService<ReplicaPauses>(),
+            sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp.GetRequiredService<ReadYourWritesMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RoutedDatabase>>()));
 
         // Hosted services start in the order they were added: this library's schema comes before any app's.
         // Added as plain IHostedService registrations: AddHostedService keeps one per implementation type, and the app's
@@ -71,24 +77,4 @@ public static class ReadYourWritesHosting
     public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly, string resourcePrefix) =>
         services.AddSingleton<IHostedService>(sp => new SchemaMigration(sp.GetRequiredService<DataSources>(),
             (primary, cancellationToken) => SchemaMigrator.ApplyAsync(primary, assembly, resourcePrefix, cancellationToken: cancellationToken)));
-
-    /// <summary>
-    /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>
-    /// section names (the same settings the silos read), propagating trace context through grain calls;
-    /// <paramref name="configure"/> adds to it.
-    /// </summary>
-    public static IHostApplicationBuilder UseOrleansRawClient(this IHostApplicationBuilder builder, Action<IClientBuilder>? configure = null)
-    {
-        var (cluster, redis) = builder.Configuration.ClusterConnection();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(cluster.ApplyTo);
-            client.UseRedisClustering(redis.ConnectionString);
-            // Grain calls carry the caller's trace context, so a read's lease call shows in its trace on both sides.
-            // Orleans creates no span while no tracer listens.
-            client.AddActivityPropagation();
-            configure?.Invoke(client);
-        });
-        return builder;
-    }
 }

@@ -9,7 +9,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// <c>schema_migrations</c>: this library's own set (the replay-wait function, idempotency keys), and any an app
 /// adds with <see cref="ReadYourWritesHosting.AddSchemaMigrations"/>.
 /// </summary>
-public static class SchemaMigrator
+internal static class SchemaMigrator
 {
     // Any constant works; it only has to be the same in every API process that migrates at start.
     private const long MigrationLockKey = 0x4F524C52_4157;

@@ -35,7 +35,7 @@ public static class ObservabilityHosting
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansraw-api"))
             .WithMetrics(metrics => metrics
-                .AddMeter(ReadYourWritesMetrics.MeterName)
+                .AddMeter(ReadYourWritesTelemetry.MeterName)
                 .AddMeter(OrleansMeterName)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
@@ -58,8 +58,6 @@ public static class ObservabilityHosting
 
     public static WebApplication MapOrleansRawObservability(this WebApplication app)
     {
-        // Created now, not at the first read, so the replica gauges are in the first scrape.
-        app.Services.GetRequiredService<ReadYourWritesMetrics>();
         var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
         Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
         if (!app.Services.GetRequiredService<IOptions<ConsistencyOptions>>().Value.Direct)
@@ -88,7 +86,7 @@ public static class ObservabilityHosting
     // when another host stops. Each provider keeps to the per-host meters of its own host.
     private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
         instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
-        && (instrument.Meter.Name == ReadYourWritesMetrics.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+        && (instrument.Meter.Name == ReadYourWritesTelemetry.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
             ? MetricStreamConfiguration.Drop
             : null;
 
