@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using OrleansRaw.Hosting;
 using OrleansRaw.ReadYourWrites;
 
 var builder = WebApplication.CreateBuilder(args);
