@@ -14,6 +14,9 @@ public static class ReadYourWritesHosting
     /// <c>Database</c> and <c>Idempotency</c> sections and validated at start; <paramref name="configure"/> runs after
     /// binding (to take the token secret from the app's own settings, say). Needs an Orleans client in the app
     /// (<c>UseOrleansRawClient</c> of OrleansRaw.Hosting.Redis, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
+    /// The PostgreSQL nodes are the <c>Database</c> section's connection strings, or keyed <c>NpgsqlDataSource</c>s the
+    /// app registered and names there (<see cref="DatabaseOptions.PrimaryDataSource"/> says what they must be configured
+    /// with).
     /// </summary>
     public static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
         Action<ConsistencyOptions>? configure = null)
