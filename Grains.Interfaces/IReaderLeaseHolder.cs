@@ -5,7 +5,7 @@ namespace OrleansRaw;
 /// before acknowledging another server's write of that user, so no server decides from a state that misses a write.
 /// </summary>
 [Alias("OrleansRaw.IReaderLeaseHolder")]
-public interface IReaderLeaseHolder : IGrainObserver
+internal interface IReaderLeaseHolder : IGrainObserver
 {
     /// <summary>Drops the user's state (the grain is at <paramref name="version"/> or later) and returns what this server wrote and served for them.</summary>
     [Alias("RevokeAsync")]

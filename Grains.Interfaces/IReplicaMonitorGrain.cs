@@ -4,7 +4,7 @@ namespace OrleansRaw;
 
 /// <summary>Polls the primary and every replica and publishes their positions and health. Key: always 0 (one per cluster).</summary>
 [Alias("OrleansRaw.IReplicaMonitorGrain")]
-public interface IReplicaMonitorGrain : IGrainWithIntegerKey
+internal interface IReplicaMonitorGrain : IGrainWithIntegerKey
 {
     /// <summary>Returns the latest snapshot.</summary>
     [AlwaysInterleave, Alias("GetSnapshotAsync")]

@@ -7,7 +7,7 @@ namespace OrleansRaw;
 /// claim gives it, compared ordinally (an integer id is its invariant text, <c>"42"</c>; a GUID its usual text).
 /// </summary>
 [Alias("OrleansRaw.IUserConsistencyGrain")]
-public interface IUserConsistencyGrain : IGrainWithStringKey
+internal interface IUserConsistencyGrain : IGrainWithStringKey
 {
     /// <summary>Records a committed write (and what the writing server did under its last lease), revoking every other server's lease first; returns a fresh lease to <paramref name="writer"/> when it names itself.</summary>
     [Alias("RecordWriteAsync")]

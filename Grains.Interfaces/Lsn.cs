@@ -64,11 +64,19 @@ public readonly record struct Lsn([property: Id(0)] ulong Value) : IComparable<L
     /// <summary>Bytes of WAL between <paramref name="older"/> and this position (0 when this is not later).</summary>
     public long BytesAfter(Lsn older) => Value > older.Value ? (long)Math.Min(Value - older.Value, long.MaxValue) : 0;
 
+    /// <summary>Orders positions of one timeline: earlier WAL first.</summary>
     public int CompareTo(Lsn other) => Value.CompareTo(other.Value);
 
+    /// <summary>True when <paramref name="a"/> is earlier in the WAL than <paramref name="b"/>.</summary>
     public static bool operator <(Lsn a, Lsn b) => a.Value < b.Value;
+
+    /// <summary>True when <paramref name="a"/> is later in the WAL than <paramref name="b"/>.</summary>
     public static bool operator >(Lsn a, Lsn b) => a.Value > b.Value;
+
+    /// <summary>True when <paramref name="a"/> is not later in the WAL than <paramref name="b"/>.</summary>
     public static bool operator <=(Lsn a, Lsn b) => a.Value <= b.Value;
+
+    /// <summary>True when <paramref name="a"/> is not earlier in the WAL than <paramref name="b"/>.</summary>
     public static bool operator >=(Lsn a, Lsn b) => a.Value >= b.Value;
 
     /// <summary>PostgreSQL's text form, e.g. <c>0/16B37D8</c>.</summary>

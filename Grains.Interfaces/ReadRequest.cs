@@ -7,7 +7,7 @@ namespace OrleansRaw;
 /// <param name="ClientPosition">A position the reader proved it has seen (a verified consistency token), if any; timeline 0 for a token that carries none.</param>
 /// <param name="MaxWait">How long this read may wait for a replica instead of the configured default (background work can wait longer than a page).</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReadRequest")]
-public sealed record ReadRequest(
+internal sealed record ReadRequest(
     [property: Id(0)] string? ReaderId,
     [property: Id(1)] string? OwnerId,
     [property: Id(2)] bool Critical = false,

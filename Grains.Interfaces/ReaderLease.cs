@@ -12,7 +12,7 @@ namespace OrleansRaw;
 /// <param name="Duration">How long the holder may use it, counted from when it sent the request.</param>
 /// <param name="Shared">Other servers serve the user too: the holder asks the grain for every read, reports what it served and records every write here. An exclusive holder records the user's writes in its copy and reports them when asked.</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.ReaderLease")]
-public sealed record ReaderLease(
+internal sealed record ReaderLease(
     [property: Id(0)] ActivationId Epoch,
     [property: Id(1)] long Version,
     [property: Id(2)] AgedPosition LastWrite,
@@ -23,14 +23,14 @@ public sealed record ReaderLease(
 
 /// <summary>A WAL position and how long ago, by the sender's clock, the primary reached it (null: unknown, e.g. nothing).</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.AgedPosition")]
-public readonly record struct AgedPosition([property: Id(0)] WalPosition Position, [property: Id(1)] TimeSpan? Age);
+internal readonly record struct AgedPosition([property: Id(0)] WalPosition Position, [property: Id(1)] TimeSpan? Age);
 
 /// <summary>
 /// What an API server did for one user under its lease: the last write it acknowledged without telling the grain (an
 /// exclusive lease lets it), and how far the data it served reached — the user's own data, and everyone else's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.LeaseReport")]
-public readonly record struct LeaseReport(
+internal readonly record struct LeaseReport(
     [property: Id(0)] WalPosition Own,
     [property: Id(1)] WalPosition Others,
     [property: Id(2)] WalPosition LastWrite = default)

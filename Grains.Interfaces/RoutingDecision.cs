@@ -7,7 +7,7 @@ namespace OrleansRaw;
 /// <param name="Reason">One of <see cref="RoutingReasons"/>.</param>
 /// <param name="Timeline">The timeline the replica follows (the cluster's current one); what it serves is a position on it. 0 for the primary, whose reads report their own.</param>
 [GenerateSerializer, Immutable, Alias("OrleansRaw.RoutingDecision")]
-public sealed record RoutingDecision(
+internal sealed record RoutingDecision(
     [property: Id(0)] string? Replica,
     [property: Id(1)] Lsn RequiredLsn,
     [property: Id(2)] TimeSpan MaxWait,

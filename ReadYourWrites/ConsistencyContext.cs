@@ -7,7 +7,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// reads ran and how far they reached, and whether it wrote. The declaration's filter sets the decision,
 /// <see cref="RoutedDatabase"/> records the rest, and the filter reads it back to answer the request.
 /// </summary>
-public sealed class ConsistencyContext
+internal sealed class ConsistencyContext
 {
     /// <summary>The decision for this request's reads; null until a read declaration (or a background read) took one.</summary>
     public RoutingDecision? Decision { get; internal set; }

@@ -15,7 +15,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// (issued before positions carried their timeline) with timeline 0, which matches no timeline, so its read goes to
 /// the primary and the response carries a <c>v3</c> token. Their user ids are integers, with no <c>|</c>.
 /// </summary>
-public sealed class ConsistencyTokens
+internal sealed class ConsistencyTokens
 {
     /// <summary>The longest token read: a <c>v3</c> token of the longest user id (<see cref="UserIds.MaxLength"/> characters of up to 3 UTF-8 bytes each) fits.</summary>
     public const int MaxLength = 1024;

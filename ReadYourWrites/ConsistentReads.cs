@@ -5,8 +5,17 @@ namespace OrleansRaw.ReadYourWrites;
 /// than the position (or consistency token) the work carries, however far the replicas lag, and on a replica whenever
 /// one has replayed it. The read runs in a scope of its own and gets the same <see cref="RoutedDatabase"/> as a request.
 /// </summary>
-public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyTokens tokens)
+public sealed class ConsistentReads
 {
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ConsistencyTokens _tokens;
+
+    internal ConsistentReads(IServiceScopeFactory scopes, ConsistencyTokens tokens)
+    {
+        _scopes = scopes;
+        _tokens = tokens;
+    }
+
     /// <summary>
     /// Runs <paramref name="read"/> as of <paramref name="position"/> (null: no floor, as eventual as the replicas) on
     /// data owned by <paramref name="ownerId"/>, waiting on a replica up to <paramref name="maxWait"/> (the configured
@@ -22,7 +31,7 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyToke
             throw new ArgumentException(invalid, nameof(ownerId));
         }
 
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RoutedDatabase>();
         // No reader: background work is not the user. The position it carries is its proof of the write.
         var request = new ReadRequest(ReaderId: null, OwnerId: ownerId, ClientPosition: position, MaxWait: maxWait);
@@ -41,7 +50,7 @@ public sealed class ConsistentReads(IServiceScopeFactory scopes, ConsistencyToke
     public Task<T> ReadAsOfTokenAsync<T>(string token, string userId, Func<RoutedDatabase, Task<T>> read,
         TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
     {
-        if (!tokens.TryRead(token, userId, out var position, out var error))
+        if (!_tokens.TryRead(token, userId, out var position, out var error))
         {
             throw new ArgumentException(error, nameof(token));
         }

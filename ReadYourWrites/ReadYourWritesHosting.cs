@@ -3,18 +3,20 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace OrleansRaw.ReadYourWrites;
 
-/// <summary>Turns read-your-writes on in an ASP.NET Core app: the services, the request pipeline, the Orleans client.</summary>
+/// <summary>Turns read-your-writes on in an ASP.NET Core app: the services and the request pipeline.</summary>
 public static class ReadYourWritesHosting
 {
     /// <summary>
     /// Registers routing, write recording, tokens and the routed database, bound from the <c>Consistency</c>,
     /// <c>Database</c> and <c>Idempotency</c> sections and validated at start; <paramref name="configure"/> runs after
     /// binding (to take the token secret from the app's own settings, say). Needs an Orleans client in the app
-    /// (<see cref="UseOrleansRawClient"/>, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
+    /// (<c>UseOrleansRawClient</c> of OrleansRaw.Hosting.Redis, or the app's own) on a cluster that runs <c>AddOrleansRawGrains</c>.
+    /// The PostgreSQL nodes are the <c>Database</c> section's connection strings, or keyed <c>NpgsqlDataSource</c>s the
+    /// app registered and names there (<see cref="DatabaseOptions.PrimaryDataSource"/> says what they must be configured
+    /// with).
     /// </summary>
     public static IServiceCollection AddReadYourWrites(this IServiceCollection services, IConfiguration configuration,
         Action<ConsistencyOptions>? configure = null) =>
@@ -41,7 +43,7 @@ public static class ReadYourWritesHosting
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, KeyedBodyBuffering>();
-        services.AddSingleton<DataSources>();
+        services.AddSingleton(sp => new DataSources(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp));
         services.AddSingleton<CriticalReadBulkhead>();
         services.AddSingleton<ReplicaPauses>();
         services.AddSingleton<ReplayProofs>();
@@ -51,10 +53,16 @@ public static class ReadYourWritesHosting
         services.AddSingleton<ConsistencyTokens>();
         services.AddSingleton<CallerIds>();
         services.AddSingleton<ConsistencyGate>();
-        services.AddSingleton<ConsistentReads>();
+        // Their constructors are internal (what they take is not the app's business), which DI does not call by itself.
+        services.AddSingleton(sp => new ConsistentReads(sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<ConsistencyTokens>()));
         services.AddSingleton<ReadYourWritesMetrics>();
+        services.AddHostedService<MetricsAtStart>();
+        services.AddSingleton(sp => new ReplicaMonitor(sp.GetRequiredService<IGrainFactory>()));
         services.AddScoped<ConsistencyContext>();
-        services.AddScoped<RoutedDatabase>();
+        services.AddScoped(sp => new RoutedDatabase(sp.GetRequiredService<ConsistencyContext>(), sp.GetRequiredService<DataSources>(),
+            sp.GetRequiredService<CriticalReadBulkhead>(), sp.GetRequiredService<ReplicaPauses>(),
+            sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp.GetRequiredService<ReadYourWritesMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RoutedDatabase>>()));
 
         // One migration service for this library's set and every set AddSchemaMigrations adds, before or after this call.
         services.AddHostedService<SchemaMigration>();
@@ -97,31 +105,11 @@ public static class ReadYourWritesHosting
     public static IServiceCollection AddSchemaMigrations(this IServiceCollection services, Assembly assembly) =>
         services.AddSingleton(new MigrationSet(assembly, null));
 
-    /// <summary>
-    /// An Orleans client on the cluster the <c>Orleans</c> section names, found through the Redis the <c>Redis</c>
-    /// section names (the same settings the silos read), propagating trace context through grain calls;
-    /// <paramref name="configure"/> adds to it.
-    /// </summary>
-    public static IHostApplicationBuilder UseOrleansRawClient(this IHostApplicationBuilder builder, Action<IClientBuilder>? configure = null)
-    {
-        var (cluster, redis) = builder.Configuration.ClusterConnection();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(cluster.ApplyTo);
-            client.UseRedisClustering(redis.ConnectionString);
-            // Grain calls carry the caller's trace context, so a read's lease call shows in its trace on both sides.
-            // Orleans creates no span while no tracer listens.
-            client.AddActivityPropagation();
-            configure?.Invoke(client);
-        });
-        return builder;
-    }
-
     // The first thing that needs a grain is the replica feed, made as the host starts: without a client, Microsoft's
     // "unable to resolve IGrainFactory" would say what is missing but not how to get it.
     private const string NoOrleansClient =
         "AddReadYourWrites needs an Orleans client on the cluster that runs AddOrleansRawGrains, and this app has none: "
-        + "call builder.UseOrleansRawClient() (Redis clustering, the Orleans and Redis sections), or "
+        + "call builder.UseOrleansRawClient() (package OrleansRaw.Hosting.Redis: Redis clustering on the Orleans and Redis sections), or "
         + "builder.UseOrleansClient(...) with your clustering, or make the app a silo itself with "
         + "builder.UseOrleans(silo => silo.AddOrleansRawGrains(builder.Configuration))";
 }

@@ -37,6 +37,7 @@ public sealed class RoutedConnection : IAsyncDisposable
 
     internal uint Timeline { get; }
 
+    /// <summary>Records how far the reads on the connection reached (one short statement), then returns it to its pool.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)

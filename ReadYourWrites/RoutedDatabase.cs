@@ -9,17 +9,30 @@ namespace OrleansRaw.ReadYourWrites;
 /// on the primary and are noticed so the write declaration can record them. Endpoints use nothing else: Dapper-style
 /// queries here, or a connection (<see cref="OpenReadConnectionAsync"/>) for any other data library.
 /// </summary>
-public sealed partial class RoutedDatabase(
-    ConsistencyContext context,
-    DataSources sources,
-    CriticalReadBulkhead bulkhead,
-    ReplicaPauses pauses,
-    IOptions<DatabaseOptions> options,
-    ReadYourWritesMetrics metrics,
-    TimeProvider clock,
-    ILogger<RoutedDatabase> logger)
-    : IAsyncDisposable
+public sealed partial class RoutedDatabase : IAsyncDisposable
 {
+    private readonly ConsistencyContext _context;
+    private readonly DataSources _sources;
+    private readonly CriticalReadBulkhead _bulkhead;
+    private readonly ReplicaPauses _pauses;
+    private readonly IOptions<DatabaseOptions> _options;
+    private readonly ReadYourWritesMetrics _metrics;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<RoutedDatabase> _logger;
+
+    internal RoutedDatabase(ConsistencyContext context, DataSources sources, CriticalReadBulkhead bulkhead, ReplicaPauses pauses,
+        IOptions<DatabaseOptions> options, ReadYourWritesMetrics metrics, TimeProvider clock, ILogger<RoutedDatabase> logger)
+    {
+        _context = context;
+        _sources = sources;
+        _bulkhead = bulkhead;
+        _pauses = pauses;
+        _options = options;
+        _metrics = metrics;
+        _clock = clock;
+        _logger = logger;
+    }
+
     // A separate statement ahead of the read, in the same round trip: the read's snapshot is taken after the check
     // passed, so it contains everything up to the required position. Inside one statement the check could miss.
     private const string GuardSql = "SELECT COALESCE(pg_last_wal_replay_lsn() >= @orleansraw_required_lsn::pg_lsn, false)";
@@ -36,15 +49,26 @@ public sealed partial class RoutedDatabase(
     private const string PrimaryPositionSql = "SELECT l::text AS Lsn, pg_walfile_name(l) AS WalFile FROM pg_current_wal_insert_lsn() AS l";
 
     /// <summary>What this request did with the database so far.</summary>
-    public ConsistencyContext Context => context;
+    internal ConsistencyContext Context => _context;
+
+    /// <summary>
+    /// Where this scope's last read ran: <c>primary</c> or <c>replica:NAME</c> (<see cref="ReadSources"/>); null before
+    /// any read. A request's response carries it as <c>X-Read-Source</c>.
+    /// </summary>
+    public string? ReadSource => _context.ReadSource;
 
     /// <summary>True while a keyed write's transaction is open, waiting for its outcome.</summary>
-    public bool KeyedWritePending => _keyed is not null;
+    internal bool KeyedWritePending => _keyed is not null;
 
     // The open transaction of a keyed write; disposing it uncommitted rolls it back (Npgsql resets a pooled
     // connection that is still in a transaction), key claim and all.
     private NpgsqlConnection? _keyed;
 
+    /// <summary>
+    /// Runs a reading statement (Dapper-style: <paramref name="parameters"/> is an object whose properties are the
+    /// statement's parameters) where the endpoint's declaration routes it: a replica that has replayed what the reader
+    /// must see, else the primary.
+    /// </summary>
     public Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
         RouteAsync(
             (replica, decision) => QueryReplicaAsync<T>(replica, decision, sql, parameters, cancellationToken),
@@ -86,7 +110,7 @@ public sealed partial class RoutedDatabase(
         where TResult : class
     {
         var decision = RequireDecision();
-        if (decision.Replica is { } name && sources.Replica(name) is { } replica)
+        if (decision.Replica is { } name && _sources.Replica(name) is { } replica)
         {
             try
             {
@@ -96,14 +120,14 @@ public sealed partial class RoutedDatabase(
                 }
 
                 // A near miss: the decision trusted a replay position the replica no longer showed at read time.
-                LogGuardFallback(logger, name, decision.RequiredLsn.ToString());
+                LogGuardFallback(_logger, name, decision.RequiredLsn.ToString());
                 FellBack(RoutingReasons.GuardFallback, name);
                 return await readPrimary(RoutingReasons.GuardFallback);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                pauses.Pause(name);
-                LogReplicaFailed(logger, name, ex.Message);
+                _pauses.Pause(name);
+                LogReplicaFailed(_logger, name, ex.Message);
                 FellBack(RoutingReasons.ReplicasUnavailable, name);
                 return await readPrimary(RoutingReasons.ReplicasUnavailable);
             }
@@ -111,7 +135,7 @@ public sealed partial class RoutedDatabase(
 
         if (IsFallback(decision.Reason))
         {
-            metrics.ReadFellBack(decision.Reason, null);
+            _metrics.ReadFellBack(decision.Reason, null);
         }
 
         return await readPrimary(decision.Reason);
@@ -130,13 +154,13 @@ public sealed partial class RoutedDatabase(
             }
 
             var waits = decision.MaxWait > TimeSpan.Zero;
-            var started = clock.GetTimestamp();
+            var started = _clock.GetTimestamp();
             var replayed = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(waits ? WaitingGuardSql : GuardSql,
                 new { orleansraw_required_lsn = decision.RequiredLsn.ToString(), orleansraw_wait_ms = (int)Math.Ceiling(decision.MaxWait.TotalMilliseconds) },
                 cancellationToken: cancellationToken));
             if (waits)
             {
-                Waited(clock.GetElapsedTime(started), replayed);
+                Waited(_clock.GetElapsedTime(started), replayed);
             }
 
             if (replayed)
@@ -157,10 +181,10 @@ public sealed partial class RoutedDatabase(
     private async Task<RoutedConnection> OpenPrimaryAsync(string reason, CancellationToken cancellationToken)
     {
         var critical = reason == RoutingReasons.Critical;
-        var slot = critical ? await bulkhead.EnterAsync(cancellationToken) : default;
+        var slot = critical ? await _bulkhead.EnterAsync(cancellationToken) : default;
         try
         {
-            var connection = await (critical ? sources.CriticalReads : sources.Primary).OpenConnectionAsync(cancellationToken);
+            var connection = await (critical ? _sources.CriticalReads : _sources.Primary).OpenConnectionAsync(cancellationToken);
             return new RoutedConnection(connection, ReadSources.Primary, reason, null, 0, this, slot);
         }
         catch
@@ -183,10 +207,11 @@ public sealed partial class RoutedDatabase(
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             // The reads were served; only the position they reached is unknown, so no token or floor is taken from them.
-            LogServedPositionUnknown(logger, routed.Source, ex.Message);
+            LogServedPositionUnknown(_logger, routed.Source, ex.Message);
         }
     }
 
+    /// <summary>As <see cref="QueryAsync{T}"/>, for at most one row: the row, or the default when there is none.</summary>
     public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
         (await QueryAsync<T>(sql, parameters, cancellationToken)).SingleOrDefault();
 
@@ -197,17 +222,17 @@ public sealed partial class RoutedDatabase(
     /// </summary>
     public async Task<List<T>> WriteAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {
-        context.Wrote = true;
-        if (context.Idempotency is { } key)
+        _context.Wrote = true;
+        if (_context.Idempotency is { } key)
         {
             return await KeyedWriteAsync<T>(key, sql, parameters, cancellationToken);
         }
 
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _sources.Primary.OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             "BEGIN;\n" + sql + ";\nCOMMIT;\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();
-        context.WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
+        _context.WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
         return rows;
     }
 
@@ -217,20 +242,20 @@ public sealed partial class RoutedDatabase(
     /// </summary>
     public async Task<WalPosition> WrittenPositionAsync(CancellationToken cancellationToken)
     {
-        if (context.WrittenThrough is { } known)
+        if (_context.WrittenThrough is { } known)
         {
             return known;
         }
 
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _sources.Primary.OpenConnectionAsync(cancellationToken);
         return (await connection.QuerySingleAsync<PositionRow>(new CommandDefinition(PrimaryPositionSql, cancellationToken: cancellationToken))).Position;
     }
 
     /// <summary>Runs a write of several steps on the primary; whatever it commits is tracked, even if it then throws.</summary>
     public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
     {
-        context.Wrote = true;
-        if (context.Idempotency is { } key)
+        _context.Wrote = true;
+        if (_context.Idempotency is { } key)
         {
             if (_keyed is null)
             {
@@ -240,7 +265,7 @@ public sealed partial class RoutedDatabase(
             return await write(_keyed!);
         }
 
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _sources.Primary.OpenConnectionAsync(cancellationToken);
         return await write(connection);
     }
 
@@ -248,15 +273,15 @@ public sealed partial class RoutedDatabase(
     /// Stores the keyed write's outcome with it and commits both, reading the position after the commit in the same
     /// round trip.
     /// </summary>
-    public async Task CommitKeyedWriteAsync(StoredOutcome outcome, CancellationToken cancellationToken)
+    internal async Task CommitKeyedWriteAsync(StoredOutcome outcome, CancellationToken cancellationToken)
     {
         var connection = _keyed ?? throw new InvalidOperationException("No keyed write is pending.");
         try
         {
             await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                 IdempotencyKeyStore.StoreOutcomeSql + "COMMIT;\n" + PrimaryPositionSql,
-                IdempotencyKeyStore.OutcomeParameters(context.Idempotency!, outcome), cancellationToken: cancellationToken));
-            context.WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
+                IdempotencyKeyStore.OutcomeParameters(_context.Idempotency!, outcome), cancellationToken: cancellationToken));
+            _context.WrittenThrough = (await results.ReadSingleAsync<PositionRow>()).Position;
         }
         finally
         {
@@ -265,6 +290,7 @@ public sealed partial class RoutedDatabase(
         }
     }
 
+    /// <summary>Rolls back a keyed write whose outcome was never stored (the request failed) and returns its connection.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_keyed is { } connection)
@@ -279,7 +305,7 @@ public sealed partial class RoutedDatabase(
     private async Task<List<T>> KeyedWriteAsync<T>(IdempotentRequest key, string sql, object? parameters, CancellationToken cancellationToken)
     {
         var claims = _keyed is null;
-        _keyed ??= await sources.Primary.OpenConnectionAsync(cancellationToken);
+        _keyed ??= await _sources.Primary.OpenConnectionAsync(cancellationToken);
         try
         {
             await using var results = await _keyed.QueryMultipleAsync(new CommandDefinition(
@@ -307,8 +333,8 @@ public sealed partial class RoutedDatabase(
             var position = (await results.ReadSingleAsync<PositionRow>()).Position;
 
             // Nothing of this request committed; a replay counts as the write it replays.
-            context.Wrote = used.Use == KeyUse.SameRequest;
-            context.WrittenThrough = context.Wrote ? position : null;
+            _context.Wrote = used.Use == KeyUse.SameRequest;
+            _context.WrittenThrough = _context.Wrote ? position : null;
             return used;
         }
     }
@@ -322,7 +348,7 @@ public sealed partial class RoutedDatabase(
     {
         try
         {
-            return await read.WaitAsync(options.Value.ReplicaReadTimeout + decision.MaxWait, clock, cancellationToken);
+            return await read.WaitAsync(_options.Value.ReplicaReadTimeout + decision.MaxWait, _clock, cancellationToken);
         }
         catch (Exception) when (!read.IsCompleted)
         {
@@ -357,13 +383,13 @@ public sealed partial class RoutedDatabase(
             batch.Add("orleansraw_wait_ms", (int)Math.Ceiling(decision.MaxWait.TotalMilliseconds));
         }
 
-        var started = clock.GetTimestamp();
+        var started = _clock.GetTimestamp();
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             (waits ? WaitingGuardSql + ";\n" : guarded ? GuardSql + ";\n" : "") + sql + ";\n" + ReplicaPositionSql, batch, cancellationToken: cancellationToken));
         var replayed = !guarded || await results.ReadSingleAsync<bool>();
         if (waits)
         {
-            Waited(clock.GetElapsedTime(started), replayed);
+            Waited(_clock.GetElapsedTime(started), replayed);
         }
 
         if (!replayed)
@@ -380,8 +406,8 @@ public sealed partial class RoutedDatabase(
         // A critical read is the one kind a client can ask the primary for at will: it runs on its own small pool, so
         // a burst of them never takes the connections writes need (the bulkhead). Fallbacks keep the main pool.
         var critical = reason == RoutingReasons.Critical;
-        using var slot = critical ? await bulkhead.EnterAsync(cancellationToken) : default;
-        await using var connection = await (critical ? sources.CriticalReads : sources.Primary).OpenConnectionAsync(cancellationToken);
+        using var slot = critical ? await _bulkhead.EnterAsync(cancellationToken) : default;
+        await using var connection = await (critical ? _sources.CriticalReads : _sources.Primary).OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             sql + ";\n" + PrimaryPositionSql, parameters, cancellationToken: cancellationToken));
         var rows = (await results.ReadAsync<T>()).AsList();
@@ -391,25 +417,25 @@ public sealed partial class RoutedDatabase(
 
     private void Served(string source, string reason, WalPosition at, string? replica)
     {
-        context.Served(source, reason, at, replica);
-        metrics.ReadServed(source, reason);
+        _context.Served(source, reason, at, replica);
+        _metrics.ReadServed(source, reason);
     }
 
     // A read the decision sent to a replica goes to the primary instead: counted, and marked on the routing span.
     private void FellBack(string reason, string replica)
     {
-        metrics.ReadFellBack(reason, replica);
-        RoutingSpan.FellBack(context.Routing, reason, replica);
+        _metrics.ReadFellBack(reason, replica);
+        RoutingSpan.FellBack(_context.Routing, reason, replica);
     }
 
     // From sending the check that may wait to its answer: how long the replica waited for the position, plus a round trip.
     private void Waited(TimeSpan waited, bool replayed)
     {
-        metrics.ReplicaWaited(waited, replayed);
-        RoutingSpan.Waited(context.Routing, waited);
+        _metrics.ReplicaWaited(waited, replayed);
+        RoutingSpan.Waited(_context.Routing, waited);
     }
 
-    private RoutingDecision RequireDecision() => context.Decision ?? throw new InvalidOperationException(
+    private RoutingDecision RequireDecision() => _context.Decision ?? throw new InvalidOperationException(
         "This endpoint reads without declaring it: add .ReadsCallerData(), .ReadsUserData(...) or .ReadsSharedData() to its mapping "
         + "([ReadsCallerData], [ReadsUserData] or [ReadsSharedData] on a controller action), or read through ConsistentReads in background work.");
 

@@ -5,7 +5,7 @@ namespace OrleansRaw.Routing;
 /// itself reads there). Unset, each side keeps Orleans' own default, so a silo and a client that read the same
 /// settings agree whether the section is there or not.
 /// </summary>
-public sealed class ClusterConnectionOptions
+internal sealed class ClusterConnectionOptions
 {
     public const string SectionName = "Orleans";
 

@@ -9,8 +9,10 @@ namespace OrleansRaw.Routing;
 /// </summary>
 public sealed class ConsistencyOptions
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Consistency";
 
+    /// <summary>How a user's own reads are routed (<see cref="ConsistencyMode.Lsn"/> unless measuring a baseline).</summary>
     public ConsistencyMode Mode { get; set; } = ConsistencyMode.Lsn;
 
     /// <summary>Lsn mode: how long a read may wait, on a replica, for it to replay the reader's floor; a read expected to wait longer goes to the primary at once.</summary>

@@ -8,10 +8,24 @@ namespace OrleansRaw.Routing;
 /// </summary>
 public sealed class DatabaseOptions
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Database";
 
-    /// <summary>The primary's connection string.</summary>
+    /// <summary>The primary's connection string; or leave it empty and name a data source in <see cref="PrimaryDataSource"/>.</summary>
     public string Primary { get; set; } = "";
+
+    /// <summary>
+    /// The service key of a keyed <c>NpgsqlDataSource</c> the app registered for the primary (Aspire's
+    /// <c>builder.AddKeyedNpgsqlDataSource("primary")</c>, or Npgsql's <c>services.AddNpgsqlDataSource(connectionString,
+    /// serviceKey: "primary")</c>), in place of <see cref="Primary"/>. The layer then uses that data source as it is
+    /// configured: <see cref="ConnectTimeout"/>, <see cref="CommandTimeout"/> and <see cref="MaxAutoPrepare"/> are not
+    /// applied to it (and setting them fails at start), so give it <c>Timeout</c>, <c>Command Timeout</c>,
+    /// <c>Cancellation Timeout</c> and <c>Max Auto Prepare</c> yourself (the defaults here, 1 s, 2 s, 250 ms and 32,
+    /// are what the layer was measured with; <c>Max Auto Prepare=0</c> behind a transaction pooler). Critical reads
+    /// then share its pool, still at most <see cref="CriticalReadConnections"/> at once: leave room for them in its
+    /// <c>Maximum Pool Size</c>. The app owns and disposes it.
+    /// </summary>
+    public string? PrimaryDataSource { get; set; }
 
     /// <summary>The streaming replicas, each named as in its <c>application_name</c> (the name the monitor reports).</summary>
     public List<ReplicaNode> Replicas { get; set; } = [];
@@ -76,18 +90,48 @@ public sealed class DatabaseOptions
     /// </summary>
     public bool ApplyMigrations { get; set; } = true;
 
-    /// <summary>One replica: its name (as the monitor reports it) and connection string.</summary>
+    /// <summary>One replica: its name (as the monitor reports it) and where to reach it.</summary>
     public sealed class ReplicaNode
     {
+        /// <summary>The replica's name: its <c>application_name</c> on the primary (<c>pg_stat_replication</c>).</summary>
         public string Name { get; set; } = "";
 
+        /// <summary>Its connection string; or leave it empty and name a data source in <see cref="DataSource"/>.</summary>
         public string ConnectionString { get; set; } = "";
+
+        /// <summary>
+        /// The service key of a keyed <c>NpgsqlDataSource</c> the app registered for this replica, in place of
+        /// <see cref="ConnectionString"/>, used as it is configured (see <see cref="PrimaryDataSource"/>). A replica read
+        /// is bounded by <see cref="ReplicaReadTimeout"/> whatever its <c>Command Timeout</c>; one that waits for replay
+        /// runs up to 5 s on the server, so keep <c>Command Timeout</c> above that.
+        /// </summary>
+        public string? DataSource { get; set; }
     }
 
-    /// <summary>What makes the nodes unusable, or null: a primary, and a name and connection string for each replica, names unique.</summary>
-    public string? NodesError() =>
-        string.IsNullOrWhiteSpace(Primary) ? $"{SectionName}:Primary is required"
-        : Replicas.Any(r => string.IsNullOrWhiteSpace(r.Name) || string.IsNullOrWhiteSpace(r.ConnectionString)) ? $"each {SectionName}:Replicas entry needs Name and ConnectionString"
+    /// <summary>True when any node comes from a data source the app registered, not from a connection string.</summary>
+    internal bool UsesAppDataSources =>
+        !string.IsNullOrWhiteSpace(PrimaryDataSource) || Replicas.Any(r => !string.IsNullOrWhiteSpace(r.DataSource));
+
+    /// <summary>
+    /// What makes the nodes unusable, or null: a primary, and a name and a connection string or data source for each
+    /// replica, names unique; and no connection setting the layer cannot apply to an app's data source.
+    /// </summary>
+    internal string? NodesError() =>
+        string.IsNullOrWhiteSpace(Primary) == string.IsNullOrWhiteSpace(PrimaryDataSource)
+            ? $"{SectionName}: set either Primary (a connection string) or PrimaryDataSource (the key of an NpgsqlDataSource the app registered), not both"
+        : Replicas.Any(r => string.IsNullOrWhiteSpace(r.Name) || string.IsNullOrWhiteSpace(r.ConnectionString) == string.IsNullOrWhiteSpace(r.DataSource))
+            ? $"each {SectionName}:Replicas entry needs a Name and either a ConnectionString or a DataSource (the key of an NpgsqlDataSource the app registered)"
         : Replicas.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Replicas.Count ? $"{SectionName}:Replicas names must be unique"
+        : UsesAppDataSources && NotAppliedToAppDataSources() is { } setting
+            ? $"{SectionName}:{setting} is not applied to the data sources the app registered: set it on them (their connection string or builder) and remove it from {SectionName}"
         : null;
+
+    private string? NotAppliedToAppDataSources()
+    {
+        var defaults = new DatabaseOptions();
+        return ConnectTimeout != defaults.ConnectTimeout ? nameof(ConnectTimeout)
+            : CommandTimeout != defaults.CommandTimeout ? nameof(CommandTimeout)
+            : MaxAutoPrepare != defaults.MaxAutoPrepare ? nameof(MaxAutoPrepare)
+            : null;
+    }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace OrleansRaw.Routing;
 
 /// <summary>Binds and validates the settings silos and API servers share, the same way on both.</summary>
-public static class OptionsRegistration
+internal static class OptionsRegistration
 {
     /// <summary>The <c>Consistency</c> section, validated at start.</summary>
     public static OptionsBuilder<ConsistencyOptions> AddConsistencyOptions(this IServiceCollection services, IConfiguration configuration)
@@ -21,15 +21,17 @@ public static class OptionsRegistration
     public static OptionsBuilder<DatabaseOptions> AddDatabaseOptions(this IServiceCollection services, IConfiguration configuration)
     {
         var options = services.AddSettings<DatabaseOptions>(configuration, DatabaseOptions.SectionName, out var first);
-        return first
-            ? options.Validate(o => o.NodesError() is null, "Database: a primary, and a unique Name and a ConnectionString for each of Replicas, are required")
-            : options;
+        if (first)
+        {
+            services.AddSingleton<IValidateOptions<DatabaseOptions>, NodesValidation>();
+        }
+
+        return options;
     }
 
-    /// <summary>The <c>Orleans</c> cluster identity and the <c>Redis</c> connection, as configured (or their defaults).</summary>
-    public static (ClusterConnectionOptions Cluster, RedisOptions Redis) ClusterConnection(this IConfiguration configuration) =>
-        (configuration.GetSection(ClusterConnectionOptions.SectionName).Get<ClusterConnectionOptions>() ?? new(),
-         configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new());
+    /// <summary>The <c>Orleans</c> cluster identity, as configured (or Orleans' defaults).</summary>
+    public static ClusterConnectionOptions ClusterConnection(this IConfiguration configuration) =>
+        configuration.GetSection(ClusterConnectionOptions.SectionName).Get<ClusterConnectionOptions>() ?? new();
 
     /// <summary>
     /// Binds a section of ours once, however many of our hosting calls ask for it (a web app that is also a silo makes
@@ -48,6 +50,13 @@ public static class OptionsRegistration
         services.AddSingleton<Bound<T>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>>(new UnknownSettings<T>(configuration, sectionName)));
         return options.Bind(configuration.GetSection(sectionName)).ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    /// <summary>The nodes' settings, failing with the sentence that names what to fix.</summary>
+    private sealed class NodesValidation : IValidateOptions<DatabaseOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
+            options.NodesError() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
     }
 
     /// <summary>Marks a settings type as bound: binding twice would list every replica twice.</summary>

@@ -1,7 +1,7 @@
 namespace OrleansRaw.Routing;
 
 /// <summary>A WAL position (with its timeline) and when this silo learned that the primary had reached it.</summary>
-public readonly record struct Known
+internal readonly record struct Known
 {
     public static readonly Known Nothing = new(WalPosition.Zero, DateTimeOffset.MinValue);
 
@@ -32,7 +32,7 @@ public readonly record struct Known
 /// apart for their own data and everyone else's, because each later read must reflect only what the earlier results
 /// of the same kind depended on.
 /// </summary>
-public readonly record struct ReaderState(Known LastWrite, Known SeenOwn, Known SeenOthers)
+internal readonly record struct ReaderState(Known LastWrite, Known SeenOwn, Known SeenOthers)
 {
     public static readonly ReaderState None = new(Known.Nothing, Known.Nothing, Known.Nothing);
 

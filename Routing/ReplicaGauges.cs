@@ -6,7 +6,7 @@ namespace OrleansRaw.Routing;
 /// Each replica's lag and health as gauges, from this process's copy of the monitor's snapshot: the same three series
 /// on every silo and every API server, so one query covers all of them.
 /// </summary>
-public static class ReplicaGauges
+internal static class ReplicaGauges
 {
     /// <summary>The tag naming a replica.</summary>
     public const string ReplicaTag = "replica";

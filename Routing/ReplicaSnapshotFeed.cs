@@ -8,7 +8,7 @@ namespace OrleansRaw.Routing;
 /// long-poll to the monitor, so that routing decisions and gauges read it locally instead of calling the
 /// single monitor activation. Nothing waits for it: a decision uses whatever snapshot is current.
 /// </summary>
-public sealed partial class ReplicaSnapshotFeed(
+internal sealed partial class ReplicaSnapshotFeed(
     IGrainFactory grains,
     TimeProvider clock,
     ILogger<ReplicaSnapshotFeed> logger) : BackgroundService

@@ -5,7 +5,7 @@ namespace OrleansRaw.Routing;
 /// already seen, and what the replicas have replayed, say where the read runs and why. It never waits: a read that
 /// needs a position a replica is about to replay is sent there with a bounded wait, and the wait happens on the replica.
 /// </summary>
-public sealed class RoutingPolicy(ConsistencyOptions options, Random? random = null)
+internal sealed class RoutingPolicy(ConsistencyOptions options, Random? random = null)
 {
     private readonly Random _random = random ?? Random.Shared;
     private readonly TimeSpan _fixedGrace = options.FixedGracePeriod;

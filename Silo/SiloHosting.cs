@@ -4,8 +4,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Storage;
 using OrleansRaw.Grains.Hosting;
-using OrleansRaw.Routing;
-using StackExchange.Redis;
+using OrleansRaw.Hosting;
 
 namespace OrleansRaw.Silo;
 
@@ -16,13 +15,12 @@ public static partial class SiloHosting
     {
         var configuration = builder.Configuration;
         var silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-        var (_, redis) = configuration.ClusterConnection();
 
         builder.UseOrleans(orleans =>
         {
             orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedHost), silo.SiloPort, silo.GatewayPort,
                 listenOnAnyHostAddress: silo.ListenOnAnyHostAddress);
-            orleans.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
+            orleans.UseOrleansRawRedisClustering(configuration);
             orleans.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             // Orleans caches grain addresses up to 1,000,000 per silo by default (~165 bytes each), holding on to the
             // addresses of grains long deactivated: with users coming and going that is the silo's largest table. A

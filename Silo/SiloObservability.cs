@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OrleansRaw.Grains;
 
 namespace OrleansRaw.Silo;
 
 /// <summary>
 /// The silo's Prometheus scrape endpoint, <c>http://127.0.0.1:{SiloMetricsPort}/metrics</c> (OpenTelemetry): Orleans'
-/// meter, the .NET runtime's, and the replica figures of <see cref="SiloMetrics"/>.
+/// meter, the .NET runtime's, and the replica figures of <see cref="GrainsTelemetry.MeterName"/>.
 /// </summary>
 public static class SiloObservability
 {
@@ -23,12 +24,11 @@ public static class SiloObservability
         var options = builder.Configuration.GetSection(SiloObservabilityOptions.SectionName).Get<SiloObservabilityOptions>() ?? new SiloObservabilityOptions();
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
 
-        builder.Services.AddSingleton<SiloMetrics>();
         builder.Services.AddOpenTelemetry()
             // The silo's resource, for its metrics and, when they are on, its traces (SiloTracing).
             .ConfigureResource(resource => resource.AddService("orleansraw-silo"))
             .WithMetrics(metrics => metrics
-                .AddMeter(OrleansMeterName, RuntimeMeterName, SiloMetrics.MeterName)
+                .AddMeter(OrleansMeterName, RuntimeMeterName, GrainsTelemetry.MeterName)
                 // Loopback only: the figures name replicas, and a scraper on this machine (or a sidecar) reaches it.
                 .AddPrometheusHttpListener(listener =>
                 {
@@ -38,8 +38,6 @@ public static class SiloObservability
                     // A scrape every few seconds at most: no need to cache one response for other scrapers.
                     listener.ScrapeResponseCacheDurationMilliseconds = 0;
                 }));
-        // Created with the meter provider, not at the first scrape, so the replica gauges are in the first scrape.
-        builder.Services.ConfigureOpenTelemetryMeterProvider((services, _) => services.GetRequiredService<SiloMetrics>());
         return builder;
     }
 }

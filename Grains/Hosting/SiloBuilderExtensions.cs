@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.GrainDirectory;
+using OrleansRaw.Grains.Observability;
 using OrleansRaw.Grains.Replicas;
 using OrleansRaw.Routing;
 using OrleansRaw.Grains.Users;
@@ -24,7 +25,7 @@ public static class SiloBuilderExtensions
         var services = silo.Services;
         // The same ids a client on these settings uses (UseOrleansRawClient, or Orleans' own reading of the section):
         // only those configured, else Orleans' defaults on both sides.
-        var (cluster, _) = configuration.ClusterConnection();
+        var cluster = configuration.ClusterConnection();
         silo.Configure<ClusterOptions>(cluster.ApplyTo);
         services.AddConsistencyOptions(configuration)
             // A grain that moves after its silo died must not meet a lease its old activation granted: every such lease
@@ -38,7 +39,7 @@ public static class SiloBuilderExtensions
         // TryAdd: a web app that is also a silo registers these on the request side too.
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RoutingPolicy(sp.GetRequiredService<IOptions<ConsistencyOptions>>().Value));
-        services.AddSingleton<DatabaseProbes>();
+        services.AddSingleton(sp => new DatabaseProbes(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp));
         services.AddSingleton<PrimaryPosition>();
         services.AddSingleton<IPrimaryPosition>(sp => sp.GetRequiredService<PrimaryPosition>());
         services.AddSingleton<ActivationFloor>();
@@ -47,6 +48,7 @@ public static class SiloBuilderExtensions
         services.TryAddSingleton<ReplicaSnapshotFeed>();
         services.AddSingleton<UserGrainServices>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaSnapshotFeed>());
+        services.AddHostedService<ReplicaMetrics>();
 
         // One activation per user, enforced: Orleans' default directory is eventually consistent and can let two silos
         // each activate a user's grain while membership settles; each would grant leases, and a write acknowledged

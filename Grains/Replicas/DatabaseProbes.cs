@@ -1,21 +1,43 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansRaw.Routing;
 
 namespace OrleansRaw.Grains.Replicas;
 
-/// <summary>The monitor's view into PostgreSQL: one data source per node, created once per silo.</summary>
-public sealed class DatabaseProbes : IAsyncDisposable
+/// <summary>
+/// The monitor's view into PostgreSQL: one data source per node, created once per silo from the <c>Database</c>
+/// section's connection strings, or the silo host's keyed data sources that section names (used as they are).
+/// </summary>
+internal sealed class DatabaseProbes : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _primary;
     private readonly Dictionary<string, NpgsqlDataSource> _replicas;
+    private readonly List<NpgsqlDataSource> _owned = [];
 
-    public DatabaseProbes(IOptions<DatabaseOptions> options)
+    public DatabaseProbes(IOptions<DatabaseOptions> options, IServiceProvider services)
     {
         var db = options.Value;
-        _primary = NpgsqlDataSource.Create(WithName(db.Primary, "orleansraw-monitor", db.MaxAutoPrepare));
-        _replicas = db.Replicas.ToDictionary(r => r.Name, r => NpgsqlDataSource.Create(WithName(r.ConnectionString, "orleansraw-monitor", db.MaxAutoPrepare)));
+        _primary = db.PrimaryDataSource is { Length: > 0 } key
+            ? AppDataSource(services, key, $"{DatabaseOptions.SectionName}:{nameof(DatabaseOptions.PrimaryDataSource)}")
+            : Own(WithName(db.Primary, "orleansraw-monitor", db.MaxAutoPrepare));
+        _replicas = db.Replicas.Select((r, i) => (r.Name, Source: r.DataSource is { Length: > 0 } replicaKey
+                ? AppDataSource(services, replicaKey, $"{DatabaseOptions.SectionName}:Replicas:{i}:{nameof(DatabaseOptions.ReplicaNode.DataSource)}")
+                : Own(WithName(r.ConnectionString, "orleansraw-monitor", db.MaxAutoPrepare))))
+            .ToDictionary(r => r.Name, r => r.Source, StringComparer.Ordinal);
         ReplicaNames = [.. db.Replicas.Select(r => r.Name)];
+    }
+
+    private static NpgsqlDataSource AppDataSource(IServiceProvider services, string key, string setting) =>
+        services.GetKeyedService<NpgsqlDataSource>(key) ?? throw new InvalidOperationException(
+            $"{setting} names the data source '{key}', but the silo has no NpgsqlDataSource registered under that key: register "
+            + $"it in the silo's services too (Aspire: builder.AddKeyedNpgsqlDataSource(\"{key}\")), or give a connection string instead.");
+
+    private NpgsqlDataSource Own(string connectionString)
+    {
+        var source = NpgsqlDataSource.Create(connectionString);
+        _owned.Add(source);
+        return source;
     }
 
     public IReadOnlyList<string> ReplicaNames { get; }
@@ -59,8 +81,7 @@ public sealed class DatabaseProbes : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _primary.DisposeAsync();
-        foreach (var source in _replicas.Values)
+        foreach (var source in _owned)
         {
             await source.DisposeAsync();
         }

@@ -5,7 +5,7 @@ namespace OrleansRaw.Grains.Replicas;
 /// query runs share the next one, which starts after they asked (a position read before the caller asked could
 /// predate a write the caller must cover). Many users activating at once cost a few queries and one connection.
 /// </summary>
-public sealed class PrimaryPosition(DatabaseProbes probes) : IPrimaryPosition
+internal sealed class PrimaryPosition(DatabaseProbes probes) : IPrimaryPosition
 {
     private readonly Lock _gate = new();
     private Task<WalPosition>? _running;

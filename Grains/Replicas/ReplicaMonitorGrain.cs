@@ -11,7 +11,7 @@ namespace OrleansRaw.Grains.Replicas;
 /// branch by a crash-failover, or not yet following the promoted node) is unhealthy, whatever its LSN.
 /// </summary>
 [GrainDirectory(Hosting.SingleActivation.DirectoryName)]
-public sealed partial class ReplicaMonitorGrain(
+internal sealed partial class ReplicaMonitorGrain(
     DatabaseProbes probes,
     IOptions<ReplicaMonitorOptions> options,
     IOptions<Routing.ConsistencyOptions> consistency,

@@ -5,6 +5,7 @@ namespace OrleansRaw.Grains.Replicas;
 /// <summary>Replica monitoring settings, bound from the <c>ReplicaMonitor</c> section.</summary>
 public sealed class ReplicaMonitorOptions
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "ReplicaMonitor";
 
     /// <summary>How often the primary and each replica are probed.</summary>

@@ -6,13 +6,13 @@ namespace OrleansRaw.Grains.Replicas;
 /// <param name="ReceivedTimeline">The timeline its WAL receiver streams (<c>received_tli</c>); 0 while no receiver runs.</param>
 /// <param name="OwnTimeline">Out of recovery: the timeline it writes on; otherwise 0.</param>
 /// <param name="CheckpointTimeline">The timeline of its last checkpoint or restartpoint (<c>pg_control_checkpoint()</c>), a lower bound.</param>
-public readonly record struct ReplicaProbe(bool InRecovery, Lsn ReplayLsn, uint ReceivedTimeline, uint OwnTimeline, uint CheckpointTimeline);
+internal readonly record struct ReplicaProbe(bool InRecovery, Lsn ReplayLsn, uint ReceivedTimeline, uint OwnTimeline, uint CheckpointTimeline);
 
 /// <summary>
 /// Which timeline each node is on, and which one is the cluster's: pure rules, so tests need no failover. Timelines
 /// only grow on a node (a standby switches to a newer one, never back), so the highest evidence is the truth.
 /// </summary>
-public static class ReplicaTimelines
+internal static class ReplicaTimelines
 {
     /// <summary>
     /// The timeline a node is on, from one probe and the last one known for it: while its WAL receiver is down (its

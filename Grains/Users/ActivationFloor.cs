@@ -12,7 +12,7 @@ namespace OrleansRaw.Grains.Users;
 /// The primary's position now would do too, but it sends every read of others' data to the primary until the replicas
 /// replay it, and each such read moves the floor on again; a position from the past is one the replicas already have.
 /// </summary>
-public sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock, IOptions<ConsistencyOptions> options)
+internal sealed class ActivationFloor(IPrimaryPosition primary, TimeProvider clock, IOptions<ConsistencyOptions> options)
 {
     // A sample's position was read by the replica monitor up to a poll and a delivery before this silo took it in.
     private static readonly TimeSpan SampleDelay = TimeSpan.FromSeconds(1);

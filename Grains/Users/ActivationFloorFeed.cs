@@ -4,7 +4,7 @@ using OrleansRaw.Routing;
 namespace OrleansRaw.Grains.Users;
 
 /// <summary>Feeds <see cref="ActivationFloor"/> on a silo: the primary's position from each replica snapshot, and every silo that leaves the membership.</summary>
-public sealed class ActivationFloorFeed(ActivationFloor floor, ReplicaSnapshotFeed snapshots, IClusterMembershipService membership, TimeProvider clock)
+internal sealed class ActivationFloorFeed(ActivationFloor floor, ReplicaSnapshotFeed snapshots, IClusterMembershipService membership, TimeProvider clock)
     : BackgroundService
 {
     private static readonly TimeSpan SampleEvery = TimeSpan.FromMilliseconds(250);

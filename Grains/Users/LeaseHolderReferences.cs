@@ -7,7 +7,7 @@ namespace OrleansRaw.Grains.Users;
 /// with a fresh copy of the server's reference (an object and its id's bytes), and each user grain keeps the one its
 /// holder last sent: shared, a silo with many active users keeps a few references instead of one per user.
 /// </summary>
-public sealed class LeaseHolderReferences
+internal sealed class LeaseHolderReferences
 {
     // Far more API servers than a silo ever meets; past it the table starts again (sharing saves memory, nothing more).
     private const int Limit = 4_096;

@@ -8,7 +8,7 @@ namespace OrleansRaw.Grains.Users;
 /// losing an activation (a silo's death, idle deactivation) makes the user's next reads more careful, never stale.
 /// </summary>
 [GrainDirectory(Hosting.SingleActivation.DirectoryName)]
-public sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseGrantorHost
+internal sealed class UserConsistencyGrain : Grain, IUserConsistencyGrain, ILeaseGrantorHost
 {
     // A silo holds one of these per active user, so every field counts: the services sit behind one reference, and
     // the activation's own id (Orleans holds it anyway) is the epoch of the leases it grants.

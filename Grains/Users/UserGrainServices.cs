@@ -8,7 +8,7 @@ namespace OrleansRaw.Grains.Users;
 /// The silo's services every user grain uses, behind one reference: a silo holds a grain per active user, and each
 /// service a grain kept a reference to cost 8 bytes per user.
 /// </summary>
-public sealed class UserGrainServices(
+internal sealed class UserGrainServices(
     IPrimaryPosition primary,
     ActivationFloor floor,
     RoutingPolicy policy,

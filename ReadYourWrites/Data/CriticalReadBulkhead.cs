@@ -7,7 +7,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// their pool, and refuses the rest after <see cref="DatabaseOptions.CriticalReadQueueTimeout"/>: a queue that grew
 /// without bound would only move the wait from the pool to here.
 /// </summary>
-public sealed class CriticalReadBulkhead(IOptions<DatabaseOptions> options) : IDisposable
+internal sealed class CriticalReadBulkhead(IOptions<DatabaseOptions> options) : IDisposable
 {
     private readonly SemaphoreSlim? _slots = options.Value.IsolateCriticalReads
         ? new SemaphoreSlim(options.Value.CriticalReadConnections, options.Value.CriticalReadConnections)
@@ -39,4 +39,4 @@ public sealed class CriticalReadBulkhead(IOptions<DatabaseOptions> options) : ID
 }
 
 /// <summary>Every connection critical reads may use is busy: the read is refused (503, retry shortly) rather than queued.</summary>
-public sealed class CriticalReadsBusyException() : Exception("Every connection reserved for critical reads is busy.");
+internal sealed class CriticalReadsBusyException() : Exception("Every connection reserved for critical reads is busy.");

@@ -6,7 +6,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// An endpoint's declaration that it reads user data, and whose: the caller's, a user's the request names, or no one
 /// user's (shared data). Endpoint metadata, so a minimal API's filter and an MVC action's find it the same way.
 /// </summary>
-public sealed class ReadDeclaration
+internal sealed class ReadDeclaration
 {
     // Null for the caller's own data, whose owner is the caller the gate identified.
     private readonly Func<HttpContext, string?>? _owner;

@@ -1,7 +1,7 @@
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>An endpoint's declaration that it writes the caller's data: its write is recorded before the response leaves.</summary>
-public sealed class WriteDeclaration
+internal sealed class WriteDeclaration
 {
     private WriteDeclaration()
     {

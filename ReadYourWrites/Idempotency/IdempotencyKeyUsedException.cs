@@ -1,7 +1,7 @@
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>What a key that was already claimed holds for the request that found it so.</summary>
-public enum KeyUse
+internal enum KeyUse
 {
     /// <summary>The same request committed: replay its outcome.</summary>
     SameRequest,
@@ -17,7 +17,7 @@ public enum KeyUse
 /// Thrown by a keyed write whose key another request already claimed and committed. Nothing of this request was
 /// written: its transaction stopped at the claim, before the write.
 /// </summary>
-public sealed class IdempotencyKeyUsedException(KeyUse use, StoredOutcome? outcome)
+internal sealed class IdempotencyKeyUsedException(KeyUse use, StoredOutcome? outcome)
     : Exception($"The {IdempotencyHeaders.Key} was already used ({use}).")
 {
     public KeyUse Use => use;

@@ -5,6 +5,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// <summary>How long the outcomes of writes sent with an <c>Idempotency-Key</c> are kept, bound from the <c>Idempotency</c> section.</summary>
 public sealed class IdempotencyOptions
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Idempotency";
 
     /// <summary>A key answers with its first outcome for this long; after it, the key is free again.</summary>

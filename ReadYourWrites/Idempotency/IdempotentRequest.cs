@@ -6,7 +6,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// A write request sent with an <c>Idempotency-Key</c>: whose key it is, the key, and the request's fingerprint.
 /// Keys are scoped to the user: another user's identical key names a different write.
 /// </summary>
-public sealed record IdempotentRequest(string UserId, string Key, byte[] Fingerprint, TimeSpan KeepFor)
+internal sealed record IdempotentRequest(string UserId, string Key, byte[] Fingerprint, TimeSpan KeepFor)
 {
     public const int MaxKeyLength = 255;
 

@@ -1,4 +1,4 @@
 namespace OrleansRaw.ReadYourWrites;
 
 /// <summary>The response a keyed write produced, as stored with the key: replayed byte for byte to a repeat.</summary>
-public sealed record StoredOutcome(int Status, string? ContentType, string? Location, byte[] Body);
+internal sealed record StoredOutcome(int Status, string? ContentType, string? Location, byte[] Body);

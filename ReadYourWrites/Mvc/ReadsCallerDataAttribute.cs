@@ -6,7 +6,10 @@ namespace OrleansRaw.ReadYourWrites;
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ReadsCallerDataAttribute : Attribute, IFilterFactory
 {
+    /// <inheritdoc/>
     public bool IsReusable => true;
+
+    /// <inheritdoc/>
 
     public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
         ActivatorUtilities.CreateInstance<ReadDeclarationActionFilter>(serviceProvider, ReadDeclaration.CallerData);

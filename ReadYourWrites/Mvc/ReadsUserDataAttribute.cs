@@ -9,9 +9,14 @@ namespace OrleansRaw.ReadYourWrites;
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ReadsUserDataAttribute(string routeValue) : Attribute, IFilterFactory
 {
+    /// <summary>The route value that holds the id of the user whose data the action reads.</summary>
     public string RouteValue { get; } = routeValue;
 
+    /// <inheritdoc/>
+
     public bool IsReusable => true;
+
+    /// <inheritdoc/>
 
     public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
         ActivatorUtilities.CreateInstance<ReadDeclarationActionFilter>(serviceProvider, ReadDeclaration.UserDataFromRoute(RouteValue));

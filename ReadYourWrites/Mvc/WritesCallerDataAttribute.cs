@@ -9,7 +9,10 @@ namespace OrleansRaw.ReadYourWrites;
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class WritesCallerDataAttribute : Attribute, IFilterFactory
 {
+    /// <inheritdoc/>
     public bool IsReusable => true;
+
+    /// <inheritdoc/>
 
     public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) =>
         ActivatorUtilities.CreateInstance<WriteDeclarationActionFilter>(serviceProvider);

@@ -6,9 +6,9 @@ namespace OrleansRaw.ReadYourWrites;
 /// The request side's meter, <see cref="MeterName"/>: where reads ran and why, writes, routing latency and waits,
 /// fallbacks, rate-limited requests, reader leases, and per-replica lag and health from the latest monitor snapshot.
 /// </summary>
-public sealed class ReadYourWritesMetrics
+internal sealed class ReadYourWritesMetrics
 {
-    public const string MeterName = "OrleansRaw.ReadYourWrites";
+    public const string MeterName = ReadYourWritesTelemetry.MeterName;
 
     /// <summary>Tag names, named once.</summary>
     public static class Tags

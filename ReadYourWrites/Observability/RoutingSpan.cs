@@ -9,13 +9,13 @@ namespace OrleansRaw.ReadYourWrites;
 /// state and the read's database commands are its children. Nothing is created while no tracer listens to the source
 /// (<see cref="ActivitySource.StartActivity(string, ActivityKind)"/> returns null), so without one a read costs nothing more.
 /// </summary>
-public static class RoutingSpan
+internal static class RoutingSpan
 {
     /// <summary>The activity source to subscribe to (<c>AddSource</c>).</summary>
-    public const string ActivitySourceName = "OrleansRaw.ReadYourWrites";
+    public const string ActivitySourceName = ReadYourWritesTelemetry.ActivitySourceName;
 
     /// <summary>The span's name.</summary>
-    public const string Name = "orleansraw.routing";
+    public const string Name = ReadYourWritesTelemetry.RoutingSpanName;
 
     /// <summary>Attribute and event names, named once.</summary>
     public static class Attributes

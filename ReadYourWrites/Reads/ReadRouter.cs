@@ -6,7 +6,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// Decides where a read runs, here in the API: the routing policy applied to the reader's state (held under lease from
 /// their grain) and the replica snapshot this server keeps. When either is unavailable the primary (always safe) is the answer.
 /// </summary>
-public sealed partial class ReadRouter(
+internal sealed partial class ReadRouter(
     ReaderLeases leases,
     ReplicaSnapshotFeed snapshots,
     ReplayProofs proofs,

@@ -14,7 +14,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// before its response leaves. Every grain call here has a deadline of its own (<see cref="ConsistencyOptions.DecisionTimeout"/>),
 /// far under Orleans' response timeout, so a silo that dies mid-call costs a read one timeout, not thirty seconds.
 /// </summary>
-public sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
+internal sealed partial class ReaderLeases : IReaderLeaseHolder, IDisposable
 {
     // How long a revocation or a share keeps older grants out: a grant asked for before it arrived is void by then (leases ≤ 10 s).
     private static readonly TimeSpan Memory = TimeSpan.FromSeconds(10);

@@ -8,7 +8,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// behind its proof fails that read's check, which reads the primary and drops the proof. A proof counts only on the
 /// timeline it was made on: after a failover its LSN means something else.
 /// </summary>
-public sealed class ReplayProofs
+internal sealed class ReplayProofs
 {
     private readonly ConcurrentDictionary<string, WalPosition> _proven = new(StringComparer.Ordinal);
 

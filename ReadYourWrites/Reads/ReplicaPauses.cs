@@ -8,7 +8,7 @@ namespace OrleansRaw.ReadYourWrites;
 /// <see cref="DatabaseOptions.ReplicaReadTimeout"/>. The monitor marks such a replica unhealthy for everyone after a few
 /// failed probes; until then every read routed there would wait out the timeout and leave a hung read behind.
 /// </summary>
-public sealed class ReplicaPauses(IOptions<DatabaseOptions> options, TimeProvider clock)
+internal sealed class ReplicaPauses(IOptions<DatabaseOptions> options, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _until = new(StringComparer.Ordinal);
 

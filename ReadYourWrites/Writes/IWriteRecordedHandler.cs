@@ -8,5 +8,6 @@ namespace OrleansRaw.ReadYourWrites;
 /// </summary>
 public interface IWriteRecordedHandler
 {
+    /// <summary>Hears of <paramref name="write"/>, recorded in its user's grain, before its response leaves.</summary>
     Task OnRecordedAsync(RecordedWrite write, CancellationToken cancellationToken);
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OrleansRaw.WebApi.Auth;
 using OrleansRaw.WebApi.Contract;
+using OrleansRaw.WebApi.Hosting;
 
 namespace OrleansRaw.WebApi.Features;
 
@@ -37,7 +38,7 @@ public static class DevReplicaLagApi
     public sealed record ReplicaLagSetting(string Replica, int? DelayMs, string? Error = null);
 
     private static async Task<Ok<List<ReplicaLagSetting>>> GetLags(
-        DataSources sources, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
+        NodeConnections sources, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
     {
         var settings = new List<ReplicaLagSetting>();
         foreach (var replica in database.Value.Replicas)
@@ -56,7 +57,7 @@ public static class DevReplicaLagApi
     }
 
     private static async Task<Results<Ok<ReplicaLagSetting>, ValidationProblem, ProblemHttpResult>> SetLag(
-        string name, SetLagRequest request, DataSources sources, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
+        string name, SetLagRequest request, NodeConnections sources, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
     {
         // The name only selects a configured data source; it never reaches SQL.
         if (!database.Value.Replicas.Any(r => r.Name == name) || sources.Replica(name) is not { } replica)

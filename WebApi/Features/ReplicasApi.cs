@@ -18,11 +18,11 @@ public static class ReplicasApi
 
     public sealed record ReplicasView(string PrimaryLsn, DateTimeOffset SampledAt, double P99LagMs, List<ReplicaView> Replicas, uint Timeline);
 
-    private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(IGrainFactory grains, HttpContext http)
+    private static async Task<Results<Ok<ReplicasView>, ProblemHttpResult>> GetReplicas(ReplicaMonitor monitor, HttpContext http)
     {
         try
         {
-            var snapshot = await grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster).GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            var snapshot = await monitor.GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5));
             var signedIn = Auth.CurrentUser.Id(http.User) is not null;
             return TypedResults.Ok(new ReplicasView(snapshot.PrimaryLsn.ToString(), snapshot.SampledAt, snapshot.P99LagMs,
                 [.. snapshot.Replicas.Select(r => new ReplicaView(r.Name, r.Healthy, r.ReplayLsn.ToString(), r.LagMs, r.LagBytes, r.SampledAt,

@@ -72,6 +72,7 @@ public static class ApiHosting
         // Binding failures throw in every environment (not only Development), so the handler above can name the problem.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOrleansRawOpenApi();
+        services.AddSingleton<NodeConnections>();
         services.AddHealthChecks().AddCheck<ReadinessChecks>("cluster", tags: ["ready"]);
         services.AddRateLimiter(limiter =>
         {
@@ -91,8 +92,7 @@ public static class ApiHosting
             });
             limiter.OnRejected = async (context, cancellationToken) =>
             {
-                var policy = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "global";
-                context.HttpContext.RequestServices.GetRequiredService<ReadYourWritesMetrics>().RequestRateLimited(policy);
+                // Counted by ASP.NET Core itself: aspnetcore.rate_limiting.requests{aspnetcore.rate_limiting.policy="writes"}.
                 var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many writes",

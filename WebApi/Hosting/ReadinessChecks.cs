@@ -8,7 +8,7 @@ namespace OrleansRaw.WebApi.Hosting;
 /// Ready means: the primary answers, and the Orleans cluster answers (through the replica monitor). The benchmark's
 /// <see cref="DirectBaseline"/> has no cluster, so the primary alone.
 /// </summary>
-public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory grains, ILogger<ReadinessChecks> logger) : IHealthCheck
+public sealed partial class ReadinessChecks(NodeConnections sources, ReplicaMonitor monitor, IGrainFactory grains, ILogger<ReadinessChecks> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -31,7 +31,7 @@ public sealed partial class ReadinessChecks(DataSources sources, IGrainFactory g
 
         try
         {
-            var snapshot = await grains.GetGrain<IReplicaMonitorGrain>(SingletonKeys.Cluster).GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            var snapshot = await monitor.GetSnapshotAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             return HealthCheckResult.Healthy("ok", new Dictionary<string, object>
             {
                 ["primaryLsn"] = snapshot.PrimaryLsn.ToString(),

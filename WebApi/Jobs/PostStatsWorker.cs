@@ -13,7 +13,7 @@ namespace OrleansRaw.WebApi.Jobs;
 /// API processes may run it (SKIP LOCKED).
 /// </summary>
 public sealed partial class PostStatsWorker(
-    DataSources sources,
+    IServiceScopeFactory scopes,
     ConsistentReads reads,
     IOptions<WorkerOptions> options,
     ILogger<PostStatsWorker> logger) : BackgroundService
@@ -52,8 +52,15 @@ public sealed partial class PostStatsWorker(
 
     private async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
     {
+        // The claim and the outcomes are one transaction on the primary: a write of several steps, as an endpoint's.
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RoutedDatabase>().WriteAsync(
+            connection => ProcessBatchAsync(connection, cancellationToken), cancellationToken);
+    }
+
+    private async Task<int> ProcessBatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
         var settings = options.Value;
-        await using var connection = await sources.Primary.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var jobs = (await connection.QueryAsync<Job>(new CommandDefinition(
             """
@@ -95,7 +102,7 @@ public sealed partial class PostStatsWorker(
             var stats = await db.QuerySingleOrDefaultAsync<(long Count, bool SawSubject)>(
                 "SELECT count(*) AS Count, COALESCE(bool_or(id = @subject), false) AS SawSubject FROM posts WHERE user_id = @user",
                 new { user = job.UserId, subject = job.SubjectId }, cancellationToken);
-            return (stats, db.Context.ReadSource ?? "?");
+            return (stats, db.ReadSource ?? "?");
         }, options.Value.MaxReplicaWait, cancellationToken);
         if (!stats.SawSubject)
         {

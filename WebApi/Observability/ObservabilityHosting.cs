@@ -36,7 +36,7 @@ public static class ObservabilityHosting
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansraw-api"))
             .WithMetrics(metrics => metrics
-                .AddMeter(ReadYourWritesMetrics.MeterName)
+                .AddMeter(ReadYourWritesTelemetry.MeterName)
                 .AddMeter(OrleansMeterName)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
@@ -59,8 +59,6 @@ public static class ObservabilityHosting
 
     public static WebApplication MapOrleansRawObservability(this WebApplication app)
     {
-        // Created now, not at the first read, so the replica gauges are in the first scrape.
-        app.Services.GetRequiredService<ReadYourWritesMetrics>();
         var options = app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value;
         Expose(options.MetricsIn(app.Environment), () => app.MapPrometheusScrapingEndpoint(MetricsPath));
         // The benchmark's Direct baseline has no cluster, so no dashboard.
@@ -90,7 +88,7 @@ public static class ObservabilityHosting
     // when another host stops. Each provider keeps to the per-host meters of its own host.
     private static Func<Instrument, MetricStreamConfiguration?> KeepToThisHost(IMeterFactory own) => instrument =>
         instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own)
-        && (instrument.Meter.Name == ReadYourWritesMetrics.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+        && (instrument.Meter.Name == ReadYourWritesTelemetry.MeterName || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
             ? MetricStreamConfiguration.Drop
             : null;
 

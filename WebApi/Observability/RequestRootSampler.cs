@@ -15,5 +15,5 @@ internal sealed class RequestRootSampler : Sampler
     public const string HttpRequestActivity = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
 
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
-        new(samplingParameters.Name is HttpRequestActivity or RoutingSpan.Name ? SamplingDecision.RecordAndSample : SamplingDecision.Drop);
+        new(samplingParameters.Name is HttpRequestActivity or ReadYourWritesTelemetry.RoutingSpanName ? SamplingDecision.RecordAndSample : SamplingDecision.Drop);
 }

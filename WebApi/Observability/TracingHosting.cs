@@ -31,7 +31,7 @@ public static class TracingHosting
         {
             tracing
                 .SetSampler(new ParentBasedSampler(new RequestRootSampler()))
-                .AddSource(RoutingSpan.ActivitySourceName)
+                .AddSource(ReadYourWritesTelemetry.ActivitySourceName)
                 .AddSource(ActivitySources.ApplicationGrainActivitySourceName, ActivitySources.RuntimeActivitySourceName, ActivitySources.LifecycleActivitySourceName)
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsTraced)
                 .AddNpgsql();

@@ -1,17 +1,17 @@
 using Notes;
 using OrleansRaw.Grains.Hosting;
+using OrleansRaw.Hosting;
 using OrleansRaw.ReadYourWrites;
 
 var builder = WebApplication.CreateBuilder(args);
-var redis = builder.Configuration["Redis:ConnectionString"] ?? throw new InvalidOperationException("Redis:ConnectionString is not set");
 if (builder.Configuration.GetValue<bool>("Notes:CoHosted"))
 {
     // Co-hosted: this app is also a silo of the cluster (then every silo of it runs AddOrleansRawGrains).
-    builder.UseOrleans(silo => silo.UseRedisClustering(redis).AddOrleansRawGrains(builder.Configuration));
+    builder.UseOrleans(silo => silo.UseOrleansRawRedisClustering(builder.Configuration).AddOrleansRawGrains(builder.Configuration));
 }
 else
 {
-    builder.UseOrleansRawClient();                                  // or your own Orleans client: the silos of the Orleans and Redis sections
+    builder.UseOrleansRawClient();                                  // OrleansRaw.Hosting.Redis, or your own Orleans client
 }
 
 builder.Services.AddReadYourWrites(builder.Configuration);      // the Database and Consistency sections

@@ -87,7 +87,7 @@ public sealed class DecisionBenchmark : IAsyncDisposable
     public static string UserKey(long user) => user.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The grain of the benchmark's user <paramref name="user"/>.</summary>
-    public IUserConsistencyGrain UserGrain(long user) => Client.GetGrain<IUserConsistencyGrain>(UserKey(user));
+    internal IUserConsistencyGrain UserGrain(long user) => Client.GetGrain<IUserConsistencyGrain>(UserKey(user));
 
     public async ValueTask DisposeAsync()
     {

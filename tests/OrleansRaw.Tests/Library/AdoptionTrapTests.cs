@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansRaw.Grains.Hosting;
 using OrleansRaw.Grains.Replicas;
+using OrleansRaw.Hosting;
 using OrleansRaw.ReadYourWrites;
 using OrleansRaw.Routing;
 using OrleansRaw.Tests.Infrastructure;

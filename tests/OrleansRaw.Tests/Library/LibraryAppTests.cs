@@ -262,6 +262,56 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             components.GetProperty("parameters").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task DataSourcesTheAppRegistered_ServeItsWritesAndReplicaReads_AndOwnReadsSeeTheWrites()
+    {
+        var opened = new ConcurrentDictionary<string, int>();
+        await using var app = await StartAppAsync(builder => UseAppDataSources(builder, opened));
+        using var http = app.Client;
+        for (var i = 0; i < 5; i++)
+        {
+            var user = TestUsers.NewKey();
+            using var posted = await http.SendAsync(As(user, HttpMethod.Post, "/mvc/notes", new { text = $"di {i}" }));
+            Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+            var note = (await posted.Content.ReadFromJsonAsync<LibraryNotesController.Note>())!;
+            using var own = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes"));
+            own.EnsureSuccessStatusCode();
+            Assert.Contains((await own.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!, n => n.Id == note.Id);
+        }
+
+        output.WriteLine("physical connections opened: " + string.Join(", ", opened.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
+        Assert.True(opened.GetValueOrDefault("app-primary") > 0, "the writes ran on the app's primary data source");
+        Assert.Contains(opened, o => o.Key.StartsWith("app-replica-", StringComparison.Ordinal) && o.Value > 0);
+    }
+
+    // Database:PrimaryDataSource and Replicas:N:DataSource in place of the connection strings, naming keyed data
+    // sources the app built itself (as Aspire's AddKeyedNpgsqlDataSource does), each counting its physical connections.
+    private static void UseAppDataSources(WebApplicationBuilder builder, ConcurrentDictionary<string, int> opened)
+    {
+        var database = builder.Configuration.GetSection("Database");
+        var overrides = new Dictionary<string, string?> { ["Database:Primary"] = "", ["Database:PrimaryDataSource"] = "app-primary" };
+        Register("app-primary", database["Primary"]!);
+        foreach (var replica in database.GetSection("Replicas").GetChildren())
+        {
+            overrides[$"Database:Replicas:{replica.Key}:ConnectionString"] = "";
+            overrides[$"Database:Replicas:{replica.Key}:DataSource"] = $"app-replica-{replica.Key}";
+            Register($"app-replica-{replica.Key}", replica["ConnectionString"]!);
+        }
+
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        void Register(string key, string connectionString) =>
+            builder.Services.AddKeyedSingleton(key, (_, _) => new Npgsql.NpgsqlDataSourceBuilder(connectionString)
+                .UsePhysicalConnectionInitializer(
+                    _ => opened.AddOrUpdate(key, 1, (_, n) => n + 1),
+                    _ =>
+                    {
+                        opened.AddOrUpdate(key, 1, (_, n) => n + 1);
+                        return Task.CompletedTask;
+                    })
+                .Build());
+    }
+
     private static HashSet<string> ParameterRefs(JsonElement operation) =>
         operation.TryGetProperty("parameters", out var parameters)
             ? parameters.EnumerateArray().Where(p => p.TryGetProperty("$ref", out _))
@@ -293,7 +343,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
         return request;
     }
 
-    private async Task<LibraryApp> StartAppAsync()
+    private async Task<LibraryApp> StartAppAsync(Action<WebApplicationBuilder>? configure = null)
     {
         await using (var connection = await fixture.Db.Primary.OpenConnectionAsync())
         {
@@ -304,7 +354,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
         }
 
         await fixture.Db.WaitForReplicasToCatchUpAsync();
-        var app = await LibraryApp.StartAsync(fixture.Default);
+        var app = await LibraryApp.StartAsync(fixture.Default, configure);
         await app.WaitForReplicaReadsAsync();
         return app;
     }
@@ -326,7 +376,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             return Task.CompletedTask;
         }
 
-        public static async Task<LibraryApp> StartAsync(Deployment deployment)
+        public static async Task<LibraryApp> StartAsync(Deployment deployment, Action<WebApplicationBuilder>? configure)
         {
             var handler = new LibraryApp();
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
@@ -335,6 +385,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             {
                 ["Consistency:TokenSigningKey"] = Deployment.SigningKey,
             });
+            configure?.Invoke(builder);
             builder.Services.AddSingleton<IGrainFactory>(deployment.Cluster.Client);
             builder.Services.AddReadYourWrites(builder.Configuration);
             builder.Services.AddSingleton<IWriteRecordedHandler>(handler);

@@ -54,7 +54,7 @@ public sealed class SchemaMigrationTests
     {
         await using var db = await ScratchDatabase.CreateAsync();
         var options = Options.Create(new DatabaseOptions { Primary = db.ConnectionString, ApplyMigrations = false });
-        await using var sources = new DataSources(options);
+        await using var sources = new DataSources(options, Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()));
         var migration = new SchemaMigration(sources, options, [], NullLogger<SchemaMigration>.Instance);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => migration.StartingAsync(CancellationToken.None));
