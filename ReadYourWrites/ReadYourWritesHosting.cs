@@ -56,7 +56,6 @@ public static class ReadYourWritesHosting
         // Their constructors are internal (what they take is not the app's business), which DI does not call by itself.
         services.AddSingleton(sp => new ConsistentReads(sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<ConsistencyTokens>()));
         services.AddSingleton<ReadYourWritesMetrics>();
-        services.AddHostedService<MetricsAtStart>();
         services.AddSingleton(sp => new ReplicaMonitor(sp.GetRequiredService<IGrainFactory>()));
         services.AddScoped<ConsistencyContext>();
         services.AddScoped(sp => new RoutedDatabase(sp.GetRequiredService<ConsistencyContext>(), sp.GetRequiredService<DataSources>(),
@@ -68,6 +67,9 @@ public static class ReadYourWritesHosting
         services.AddHostedService<SchemaMigration>();
         services.AddHostedService<ExpiredKeyCleanup>();
         addRouting(services);
+        // After the routing, and made by a factory: the metrics follow the replica feed, whose registration names the
+        // fix when the app has no Orleans client; a constructor the container resolves itself would fail first, bare.
+        services.AddHostedService(sp => new MetricsAtStart(sp.GetRequiredService<ReadYourWritesMetrics>()));
         return services;
     }
 

@@ -107,8 +107,8 @@ public sealed class AdoptionTrapTests
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
-        Assert.Contains("UseOrleansRawClient", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AddOrleansRawGrains", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Contains("UseOrleansRawClient", StringComparison.Ordinal)
+            && error.Message.Contains("AddOrleansRawGrains", StringComparison.Ordinal), error.Message);
     }
 
     private static HostApplicationBuilder Silo(Dictionary<string, string?> settings)
