@@ -8,7 +8,7 @@ internal sealed class ReadDeclarationFilter(ConsistencyGate gate, CallerIds call
         var http = context.HttpContext;
         var declaration = http.GetEndpoint()?.Metadata.GetMetadata<ReadDeclaration>() ?? ReadDeclaration.CallerData;
         using var routing = gate.StartRouting(http);
-        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
+        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers), declaration.FromPrimary) is { } refused)
         {
             return TypedResults.Problem(refused);
         }

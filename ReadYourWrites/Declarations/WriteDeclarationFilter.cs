@@ -20,6 +20,7 @@ internal sealed class WriteDeclarationFilter(ConsistencyGate gate) : IEndpointFi
             throw;
         }
 
-        return await gate.EndWriteAsync(http) is { } problem ? TypedResults.Problem(problem) : result;
+        var declaration = http.GetEndpoint()?.Metadata.GetMetadata<WriteDeclaration>() ?? WriteDeclaration.CallerData;
+        return await gate.EndWriteAsync(http, declaration.NewUser ? result : null) is { } problem ? TypedResults.Problem(problem) : result;
     }
 }

@@ -9,7 +9,7 @@ internal sealed class ReadDeclarationActionFilter(ConsistencyGate gate, CallerId
     {
         var http = context.HttpContext;
         using var routing = gate.StartRouting(http);
-        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers)) is { } refused)
+        if (await gate.BeginReadAsync(http, declaration.OwnerOf(http, callers), declaration.FromPrimary) is { } refused)
         {
             context.Result = refused.ToActionResult();
             return;
