@@ -23,9 +23,32 @@ public static class ConsistencyEndpoints
     public static TBuilder ReadsCallerData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.Reads(ReadDeclaration.CallerData);
 
-    /// <summary>The endpoint reads data no single user owns (a global feed): eventual.</summary>
+    /// <summary>
+    /// The endpoint reads data no single user owns, or several users' (a global feed, another user's article with the
+    /// caller's favorite in it): eventual, but for a signed-in caller never older than their own last write.
+    /// </summary>
     public static TBuilder ReadsSharedData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.Reads(ReadDeclaration.SharedData);
+
+    /// <summary>
+    /// The endpoint's reads run on the primary for every caller, signed in or not: data no replica may serve a moment
+    /// old, such as the credentials a sign-in checks (a user who has just signed up, or changed their password, signs in
+    /// with the new ones at once). Strong reads, on the primary's small pool for them; keep such endpoints few and
+    /// rate-limited, as a sign-in is.
+    /// </summary>
+    public static TBuilder ReadsFromPrimary<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.Reads(ReadDeclaration.PrimaryData);
+
+    /// <summary>
+    /// The endpoint creates a user from a request that is not signed in yet (a sign-up), and signs them in by setting
+    /// <see cref="HttpContext.User"/> to their principal before it returns; what it writes is recorded as that user's,
+    /// so their first reads with the credentials it answers see it. A successful response that signed no one in is an
+    /// error, never an unrecorded write.
+    /// </summary>
+    public static TBuilder WritesNewUserData<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(WriteDeclaration.NewUserData)
+            .AddEndpointFilter<TBuilder, WriteDeclarationFilter>()
+            .AddEndpointFilter<TBuilder, IdempotencyFilter>();
 
     /// <summary>
     /// The endpoint writes the caller's data on the primary: an anonymous caller is refused (401) before the handler

@@ -79,7 +79,9 @@ internal sealed class ConsistencyGate(
                 "Too many strong reads: they always run on the primary. Read without consistency=strong, or retry later.");
         }
 
-        await router.DecideAsync(context, new ReadRequest(reader, owner, critical, clientPosition), http.RequestAborted);
+        // A declared strong read is the app's choice, not the client's: no sign-in or per-user limit applies to it, and
+        // the bulkhead still bounds how much of the primary such reads take.
+        await router.DecideAsync(context, new ReadRequest(reader, owner, critical || declaration.FromPrimary, clientPosition), http.RequestAborted);
         return null;
     }
 
@@ -137,11 +139,23 @@ internal sealed class ConsistencyGate(
     /// After a write endpoint returned: records what it wrote and hands the client a token; a problem (503) when a
     /// committed write could not be recorded in time.
     /// </summary>
-    public async Task<ProblemDetails?> EndWriteAsync(HttpContext http)
+    /// <param name="http">The request.</param>
+    /// <param name="signUpResult">
+    /// For a sign-up (<see cref="WriteDeclaration.NewUserData"/>), what its handler returned: a success that wrote but signed
+    /// no one in throws, since its write could be recorded for no one. Null for a write of the caller's data.
+    /// </param>
+    public async Task<ProblemDetails?> EndWriteAsync(HttpContext http, object? signUpResult = null)
     {
         var context = http.RequestServices.GetRequiredService<ConsistencyContext>();
         if (WriterToRecord(http, context) is not { } userId)
         {
+            if (signUpResult is not null && context.Wrote && StatusOf(signUpResult) is null or (>= 200 and < 300))
+            {
+                throw new InvalidOperationException(
+                    "An endpoint declared WritesNewUserData() wrote and succeeded without signing the new user in: set HttpContext.User to the "
+                    + "new user's principal (with the claim Consistency:UserIdClaim names) before returning, so the write is recorded as theirs.");
+            }
+
             return null;
         }
 
@@ -175,6 +189,14 @@ internal sealed class ConsistencyGate(
     // The signed-in user whose write this request must record, or null: nothing was written, or no one is signed in.
     private string? WriterToRecord(HttpContext http, ConsistencyContext context) =>
         !context.Wrote ? null : callers.Of(http.User);
+
+    // The status a minimal API's result answers with, through a Results<...> union; null when it does not say.
+    private static int? StatusOf(object result) => result switch
+    {
+        INestedHttpResult nested => StatusOf(nested.Result),
+        IStatusCodeHttpResult { StatusCode: { } status } => status,
+        _ => null,
+    };
 
     private static bool IsCritical(HttpRequest request) =>
         string.Equals(request.Query["consistency"], "strong", StringComparison.OrdinalIgnoreCase)

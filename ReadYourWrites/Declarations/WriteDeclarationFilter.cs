@@ -9,7 +9,9 @@ internal sealed class WriteDeclarationFilter(ConsistencyGate gate) : IEndpointFi
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (gate.BeginWrite(http) is { } refused)
+        var declaration = http.GetEndpoint()?.Metadata.GetMetadata<WriteDeclaration>() ?? WriteDeclaration.CallerData;
+        // A sign-up comes in anonymous; its handler signs the new user in, and the end of the write checks that it did.
+        if (!declaration.NewUser && gate.BeginWrite(http) is { } refused)
         {
             return TypedResults.Problem(refused);
         }
@@ -25,6 +27,6 @@ internal sealed class WriteDeclarationFilter(ConsistencyGate gate) : IEndpointFi
             throw;
         }
 
-        return await gate.EndWriteAsync(http) is { } problem ? TypedResults.Problem(problem) : result;
+        return await gate.EndWriteAsync(http, declaration.NewUser ? result : null) is { } problem ? TypedResults.Problem(problem) : result;
     }
 }

@@ -235,6 +235,52 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task SignUp_WritesNewUserData_IsRecordedForTheUserItSignsIn_AndReadsFromPrimary_SeeItAnonymously_At300MsLag()
+    {
+        await using var app = await StartAppAsync();
+        using var http = app.Client;
+        await fixture.Db.SetLagAsync(Lag);
+        try
+        {
+            int ownStale = 0, credentialsStale = 0, anonymousStale = 0;
+            for (var i = 0; i < Rounds; i++)
+            {
+                // Not signed in: the handler signs the new user in, and the write is recorded as theirs.
+                var user = TestUsers.NewKey();
+                using var signedUp = await http.PostAsJsonAsync("/minimal/signup", new { user, text = $"signup {i}" });
+                Assert.Equal(HttpStatusCode.Created, signedUp.StatusCode);
+                Assert.True(app.HandOffs.TryRemove(user, out _), "the sign-up's write was recorded for the user it signed in");
+                var id = await signedUp.Content.ReadFromJsonAsync<long>();
+
+                // A sign-in right after it reads the credentials on the primary, though no one is signed in yet.
+                using var credentials = await http.GetAsync($"/minimal/credentials/{id}");
+                credentialsStale += await credentials.Content.ReadFromJsonAsync<bool>() ? 0 : 1;
+                Assert.Equal(ReadSources.Primary, credentials.Headers.GetValues(ConsistencyHeaders.ReadSource).Single());
+
+                using var anonymous = await http.GetAsync($"/mvc/notes/of/{user}");
+                anonymousStale += (await anonymous.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!.Any(n => n.Id == id) ? 0 : 1;
+
+                using var own = await http.SendAsync(As(user, HttpMethod.Get, "/mvc/notes"));
+                ownStale += (await own.Content.ReadFromJsonAsync<List<LibraryNotesController.Note>>())!.Any(n => n.Id == id) ? 0 : 1;
+            }
+
+            output.WriteLine($"at {Lag.TotalMilliseconds} ms: the new user's own reads {ownStale}/{Rounds} stale, "
+                + $"credentials read from the primary {credentialsStale}/{Rounds}, anonymous reads of their notes {anonymousStale}/{Rounds}");
+            Assert.True(anonymousStale > 0, "the lag was not real: every anonymous read saw the note");
+            Assert.Equal(0, ownStale);
+            Assert.Equal(0, credentialsStale);
+
+            // A sign-up that wrote and succeeded without signing anyone in is an error, not a write recorded for no one.
+            using var forgot = await http.PostAsJsonAsync("/minimal/signup-forgetful", new { user = TestUsers.NewId(), text = "lost" });
+            Assert.Equal(HttpStatusCode.InternalServerError, forgot.StatusCode);
+        }
+        finally
+        {
+            await fixture.Db.SetLagAsync(TimeSpan.Zero);
+        }
+    }
+
+    [Fact]
     public async Task OpenApiDocument_OfAnAppOfItsOwn_DocumentsTheContract_OnMvcActionsAndMinimalEndpoints()
     {
         await using var app = await StartAppAsync();
@@ -359,6 +405,8 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
         return app;
     }
 
+    private sealed record SignUp(string User, string Text);
+
     /// <summary>The app: AddReadYourWrites, one controller, one minimal endpoint, a hand-off handler; callers named by a header.</summary>
     private sealed class LibraryApp : IAsyncDisposable, IWriteRecordedHandler
     {
@@ -416,10 +464,22 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             app.MapPost("/minimal/notes", async (LibraryNotesController.NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct) =>
                 TypedResults.Created("/minimal/notes", (await db.WriteAsync<long>("INSERT INTO library_notes (user_id, text) VALUES (@userId, @text) RETURNING id",
                     new { userId = callers.Of(http.User), text = note.Text }, ct)).Single())).WritesCallerData();
+            app.MapPost("/minimal/signup", async (SignUp signUp, HttpContext http, RoutedDatabase db, CancellationToken ct) =>
+            {
+                var id = await AddNoteAsync(db, signUp, ct);
+                http.User = LibraryNotesController.Caller(signUp.User);
+                return TypedResults.Created("/minimal/notes", id);
+            }).WritesNewUserData();
+            app.MapPost("/minimal/signup-forgetful", async (SignUp signUp, RoutedDatabase db, CancellationToken ct) =>
+                TypedResults.Created("/minimal/notes", await AddNoteAsync(db, signUp, ct))).WritesNewUserData();
+            app.MapGet("/minimal/credentials/{id:long}", async (long id, RoutedDatabase db, CancellationToken ct) => await SeesAsync(db, id)).ReadsFromPrimary();
             await app.StartAsync();
             handler._app = app;
             return handler;
         }
+
+        private static async Task<long> AddNoteAsync(RoutedDatabase db, SignUp signUp, CancellationToken ct) =>
+            (await db.WriteAsync<long>("INSERT INTO library_notes (user_id, text) VALUES (@User, @Text) RETURNING id", signUp, ct)).Single();
 
         // Until the app has its first replica snapshot, every read goes to the primary (safe, but it proves nothing).
         public async Task WaitForReplicaReadsAsync()
