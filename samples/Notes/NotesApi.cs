@@ -20,7 +20,7 @@ public static class NotesApi
     private static async Task<Results<Created<Note>, UnauthorizedHttpResult>> AddNote(
         NewNote note, HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct)
     {
-        if (CallerOf(http, callers) is not { } userId) return TypedResults.Unauthorized();
+        if (callers.Of(http.User) is not { } userId) return TypedResults.Unauthorized();   // the id the library routes by
         var saved = new Note { UserId = userId, Text = note.Text };
         await db.WriteAsync(async connection =>
         {
@@ -34,15 +34,11 @@ public static class NotesApi
     private static async Task<Results<Ok<List<Note>>, UnauthorizedHttpResult>> MyNotes(
         HttpContext http, CallerIds callers, RoutedDatabase db, CancellationToken ct)
     {
-        if (CallerOf(http, callers) is not { } userId) return TypedResults.Unauthorized();
+        if (callers.Of(http.User) is not { } userId) return TypedResults.Unauthorized();   // the id the library routes by
         await using var read = await db.OpenReadConnectionAsync(ct);   // the connection the routing decision chose
         await using var notes = new NotesDb(read.Connection);
         return TypedResults.Ok(await notes.Notes.Where(n => n.UserId == userId).OrderBy(n => n.Id).ToListAsync(ct));
     }
-
-    // The id the library routes by: the claim Consistency:UserIdClaim names.
-    private static string? CallerOf(HttpContext http, CallerIds callers) =>
-        callers.Of(http.User);
 }
 
 public sealed record NewNote(string Text);

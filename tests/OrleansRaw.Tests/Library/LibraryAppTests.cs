@@ -271,7 +271,7 @@ public sealed class LibraryAppTests(SystemFixture fixture, ITestOutputHelper out
             Assert.Equal(0, credentialsStale);
 
             // A sign-up that wrote and succeeded without signing anyone in is an error, not a write recorded for no one.
-            using var forgot = await http.PostAsJsonAsync("/minimal/signup-forgetful", new { user = TestUsers.NewId(), text = "lost" });
+            using var forgot = await http.PostAsJsonAsync("/minimal/signup-forgetful", new { user = TestUsers.NewKey(), text = "lost" });
             Assert.Equal(HttpStatusCode.InternalServerError, forgot.StatusCode);
         }
         finally
