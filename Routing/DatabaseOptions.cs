@@ -117,14 +117,38 @@ public sealed class DatabaseOptions
     /// replica, names unique; and no connection setting the layer cannot apply to an app's data source.
     /// </summary>
     internal string? NodesError() =>
-        string.IsNullOrWhiteSpace(Primary) == string.IsNullOrWhiteSpace(PrimaryDataSource)
-            ? $"{SectionName}: set either Primary (a connection string) or PrimaryDataSource (the key of an NpgsqlDataSource the app registered), not both"
-        : Replicas.Any(r => string.IsNullOrWhiteSpace(r.Name) || string.IsNullOrWhiteSpace(r.ConnectionString) == string.IsNullOrWhiteSpace(r.DataSource))
-            ? $"each {SectionName}:Replicas entry needs a Name and either a ConnectionString or a DataSource (the key of an NpgsqlDataSource the app registered)"
-        : Replicas.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Replicas.Count ? $"{SectionName}:Replicas names must be unique"
-        : UsesAppDataSources && NotAppliedToAppDataSources() is { } setting
-            ? $"{SectionName}:{setting} is not applied to the data sources the app registered: set it on them (their connection string or builder) and remove it from {SectionName}"
-        : null;
+        (string.IsNullOrWhiteSpace(Primary), string.IsNullOrWhiteSpace(PrimaryDataSource)) switch
+        {
+            (true, true) => $"{SectionName}:Primary (a connection string) or {SectionName}:PrimaryDataSource (the key of an NpgsqlDataSource the app registered) is required: set one of them",
+            (false, false) => $"{SectionName}:Primary and {SectionName}:PrimaryDataSource are both set: set either Primary (a connection string) or PrimaryDataSource (the key of an NpgsqlDataSource the app registered), not both",
+            _ => ReplicaError(),
+        };
+
+    private string? ReplicaError()
+    {
+        for (var i = 0; i < Replicas.Count; i++)
+        {
+            var (replica, at) = (Replicas[i], $"{SectionName}:Replicas:{i}");
+            var error = string.IsNullOrWhiteSpace(replica.Name)
+                    ? $"{at}:Name is required: each replica needs a Name (its application_name) and one of ConnectionString or DataSource"
+                : (string.IsNullOrWhiteSpace(replica.ConnectionString), string.IsNullOrWhiteSpace(replica.DataSource)) switch
+                {
+                    (true, true) => $"{at}:ConnectionString or {at}:DataSource (the key of an NpgsqlDataSource the app registered) is required for replica '{replica.Name}': set one of them",
+                    (false, false) => $"{at}:ConnectionString and {at}:DataSource are both set for replica '{replica.Name}': set one of them, not both",
+                    _ => null,
+                };
+            if (error is not null)
+            {
+                // A newcomer often writes the replicas as an object keyed by name: show the list's shape.
+                return $"{error} (Replicas is a list: {SectionName}:Replicas:0:Name, {SectionName}:Replicas:0:ConnectionString, {SectionName}:Replicas:1:Name, ...)";
+            }
+        }
+
+        return Replicas.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Replicas.Count ? $"{SectionName}:Replicas names must be unique"
+            : UsesAppDataSources && NotAppliedToAppDataSources() is { } setting
+                ? $"{SectionName}:{setting} is not applied to the data sources the app registered: set it on them (their connection string or builder) and remove it from {SectionName}"
+            : null;
+    }
 
     private string? NotAppliedToAppDataSources()
     {

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,7 +50,55 @@ internal static class OptionsRegistration
 
         services.AddSingleton<Bound<T>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>>(new UnknownSettings<T>(configuration, sectionName)));
-        return options.Bind(configuration.GetSection(sectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var section = configuration.GetSection(sectionName);
+        services.AddSingleton<IOptionsChangeTokenSource<T>>(new ConfigurationChangeTokenSource<T>(section));
+        return options.Configure(o => Bind(section, o)).ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    /// <summary>
+    /// Binds as <c>OptionsBuilder.Bind</c> does; a value the binder cannot convert to an enum fails naming the values the
+    /// setting takes, which the binder's message does not.
+    /// </summary>
+    private static void Bind<T>(IConfigurationSection section, T options) where T : class
+    {
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            var named = EnumSettings(section, typeof(T)).Where(s => e.Message.Contains($"'{s.Path}'", StringComparison.Ordinal)).ToList();
+            if (named.Count == 0)
+            {
+                throw;
+            }
+
+            throw new InvalidOperationException(
+                $"{e.Message} {string.Join(" ", named.Select(s => $"{s.Path} takes one of: {string.Join(", ", Enum.GetNames(s.Type))}."))}", e);
+        }
+    }
+
+    /// <summary>The enum-typed settings configured in <paramref name="section"/>, in nested sections and lists too.</summary>
+    private static IEnumerable<(string Path, Type Type)> EnumSettings(IConfigurationSection section, Type type)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            var propertyType = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var nested = propertyType is { IsGenericType: true } && propertyType.GetGenericTypeDefinition() == typeof(List<>)
+                ? child.GetChildren().Select(item => (item, propertyType.GetGenericArguments()[0]))
+                : propertyType is { IsClass: true } && propertyType != typeof(string) ? [(child, propertyType)]
+                : [];
+            if (propertyType is { IsEnum: true })
+            {
+                yield return (child.Path, propertyType);
+            }
+
+            foreach (var setting in nested.SelectMany(n => EnumSettings(n.Item1, n.Item2)))
+            {
+                yield return setting;
+            }
+        }
     }
 
     /// <summary>The nodes' settings, failing with the sentence that names what to fix.</summary>

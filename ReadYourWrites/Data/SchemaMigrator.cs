@@ -105,11 +105,20 @@ internal static partial class SchemaMigrator
                         continue;
                     }
 
-                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                    await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, commandTimeout: NoTimeout, cancellationToken: cancellationToken));
-                    await connection.ExecuteAsync(new CommandDefinition(RecordSql,
-                        new { owner = set.Owner, version = migration.Version, checksum = migration.Checksum }, transaction, cancellationToken: cancellationToken));
-                    await transaction.CommitAsync(cancellationToken);
+                    try
+                    {
+                        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                        await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, commandTimeout: NoTimeout, cancellationToken: cancellationToken));
+                        await connection.ExecuteAsync(new CommandDefinition(RecordSql,
+                            new { owner = set.Owner, version = migration.Version, checksum = migration.Checksum }, transaction, cancellationToken: cancellationToken));
+                        await transaction.CommitAsync(cancellationToken);
+                    }
+                    catch (PostgresException e)
+                    {
+                        throw Failed(set.Owner, migration.Version, e,
+                            [.. applied.Keys.Where(k => k.Version == migration.Version && loaded.All(l => l.Set.Owner != k.Owner)).Select(k => k.Owner)]);
+                    }
+
                     LogApplied(logger, set.Owner, migration.Version);
                 }
             }
@@ -150,6 +159,25 @@ internal static partial class SchemaMigrator
                 $"schema with your migration tool ({ScriptInPackage} in the OrleansRaw.ReadYourWrites package, " +
                 "scripts/sql/orleansraw-schema.sql in its repository), or set Database:ApplyMigrations=true to let the API apply it.");
         }
+    }
+
+    /// <summary>
+    /// A migration that failed, named; when an assembly not migrating now recorded a file of that name, most likely this
+    /// one under its former name (versions are recorded per assembly name), with the statement that carries its record over.
+    /// </summary>
+    private static InvalidOperationException Failed(string owner, string version, PostgresException error, IReadOnlyList<string> others)
+    {
+        var message = $"Migration {owner}/{version} failed, and was not recorded: {error.Message}.";
+        if (others.Count > 0)
+        {
+            var former = others.Count == 1 ? others[0].Replace("'", "''", StringComparison.Ordinal) : "<the former name>";
+            message += $" The database records {string.Join(" and ", others.Select(o => $"{o}/{version}"))}: migrations are recorded per " +
+                $"assembly name, so if {string.Join(" or ", others)} is this assembly before a rename, its files ran already. Carry its record " +
+                $"over to the new name with UPDATE orleansraw_schema_migrations SET owner = '{owner.Replace("'", "''", StringComparison.Ordinal)}' " +
+                $"WHERE owner = '{former}' and start again.";
+        }
+
+        return new InvalidOperationException(message, error);
     }
 
     private static List<(MigrationSet Set, IReadOnlyList<Migration> Migrations)> Load(IReadOnlyList<MigrationSet> sets)

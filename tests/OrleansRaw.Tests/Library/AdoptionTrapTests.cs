@@ -80,6 +80,19 @@ public sealed class AdoptionTrapTests
     }
 
     [Fact]
+    public void AMisspelledModeValue_FailsAtStart_NamingTheValuesItTakes()
+    {
+        var settings = new Dictionary<string, string?>(Valid) { ["Consistency:Mode"] = "Eventul" };
+        using var services = new ServiceCollection().AddLogging().AddReadYourWrites(Configuration(settings)).BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<IOptions<ConsistencyOptions>>().Value);
+        Assert.Contains("'Eventul' at 'Consistency:Mode'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Consistency:Mode takes one of: {string.Join(", ", Enum.GetNames<ConsistencyMode>())}.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Lsn, Window, AlwaysPrimary, Eventual", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(error.InnerException);
+    }
+
+    [Fact]
     public void AMisspelledReplicaMonitorSetting_FailsTheSiloAtStart()
     {
         var settings = new Dictionary<string, string?>(Valid) { ["ReplicaMonitor:PollIntervall"] = "00:00:01" };

@@ -82,16 +82,21 @@ public sealed class AppDataSourceTests
     }
 
     [Theory]
-    [InlineData("Database:Primary", Nowhere, "set either Primary (a connection string) or PrimaryDataSource")]
-    [InlineData("Database:Replicas:0:ConnectionString", Nowhere, "either a ConnectionString or a DataSource")]
+    [InlineData("Database:PrimaryDataSource", null, "Database:Primary (a connection string) or Database:PrimaryDataSource (the key of an NpgsqlDataSource the app registered) is required")]
+    [InlineData("Database:Primary", Nowhere, "Database:Primary and Database:PrimaryDataSource are both set: set either Primary (a connection string) or PrimaryDataSource")]
+    [InlineData("Database:Replicas:1:Name", null, "Database:Replicas:1:Name is required")]
+    [InlineData("Database:Replicas:1:ConnectionString", null, "Database:Replicas:1:ConnectionString or Database:Replicas:1:DataSource (the key of an NpgsqlDataSource the app registered) is required for replica 'replica-2'")]
+    [InlineData("Database:Replicas:0:ConnectionString", Nowhere, "Database:Replicas:0:ConnectionString and Database:Replicas:0:DataSource are both set for replica 'replica-1'")]
     [InlineData("Database:CommandTimeout", "00:00:09", "Database:CommandTimeout is not applied to the data sources the app registered")]
     [InlineData("Database:MaxAutoPrepare", "0", "Database:MaxAutoPrepare is not applied to the data sources the app registered")]
-    public async Task AConflictingSetting_FailsAtStart_SayingWhatToDo(string key, string value, string expected)
+    public async Task AMissingOrConflictingSetting_FailsAtStart_SayingWhatToDo(string key, string? value, string expected)
     {
         await using var provider = App(new Dictionary<string, string?>(ByKey) { [key] = value }).BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<DatabaseOptions>>().Value);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Equal(key.StartsWith("Database:Replicas", StringComparison.Ordinal),
+            error.Message.Contains("(Replicas is a list: Database:Replicas:0:Name, Database:Replicas:0:ConnectionString,", StringComparison.Ordinal));
     }
 
     private static ServiceCollection App(Dictionary<string, string?> settings)

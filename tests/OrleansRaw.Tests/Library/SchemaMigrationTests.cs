@@ -50,6 +50,28 @@ public sealed class SchemaMigrationTests
     }
 
     [Fact]
+    public async Task ARenamedAssembly_WhoseFilesRanUnderItsFormerName_FailsNamingBothAndTheUpdate()
+    {
+        await using var db = await ScratchDatabase.CreateAsync();
+        await SchemaMigrator.ApplyAsync(db.Source, [MigrationSet.Library, Tests], NullLogger.Instance);
+        var renamed = new MigrationSet(new RenamedAssembly(Tests.Assembly, "NotesCoHost"), Tests.ResourcePrefix);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            SchemaMigrator.ApplyAsync(db.Source, [MigrationSet.Library, renamed], NullLogger.Instance));
+        Assert.Contains("Migration NotesCoHost/0001_initial failed, and was not recorded: 42P07: relation \"migration_test_notes\" already exists",
+            error.Message, StringComparison.Ordinal);
+        Assert.Contains("The database records OrleansRaw.Tests/0001_initial", error.Message, StringComparison.Ordinal);
+        const string Update = "UPDATE orleansraw_schema_migrations SET owner = 'NotesCoHost' WHERE owner = 'OrleansRaw.Tests'";
+        Assert.Contains(Update, error.Message, StringComparison.Ordinal);
+        Assert.Equal("42P07", Assert.IsType<PostgresException>(error.InnerException).SqlState);
+
+        // The fix the message gives: the renamed assembly then starts without running its files again.
+        await db.ExecuteAsync(Update);
+        await SchemaMigrator.ApplyAsync(db.Source, [MigrationSet.Library, renamed], NullLogger.Instance);
+        Assert.Contains("NotesCoHost/0001_initial", await db.VersionsAsync());
+    }
+
+    [Fact]
     public async Task OptOut_AppliesNothing_FailsWhileTheSchemaIsMissing_StartsOnceTheScriptRan()
     {
         await using var db = await ScratchDatabase.CreateAsync();
@@ -132,6 +154,18 @@ public sealed class SchemaMigrationTests
 
         Assert.Contains("OrleansRaw.Tests/0001_initial", await db.VersionsAsync());
         Assert.Equal(1, await db.ScalarAsync<long>("SELECT count(*) FROM schema_migrations"));
+    }
+
+    /// <summary>An assembly under another name, as after a project's rename: the same embedded files.</summary>
+    private sealed class RenamedAssembly(System.Reflection.Assembly assembly, string newName) : System.Reflection.Assembly
+    {
+        public override string FullName => newName;
+
+        public override System.Reflection.AssemblyName GetName() => new(newName);
+
+        public override string[] GetManifestResourceNames() => assembly.GetManifestResourceNames();
+
+        public override Stream? GetManifestResourceStream(string name) => assembly.GetManifestResourceStream(name);
     }
 
     /// <summary>A database of the test primary's, made for one test and dropped after it.</summary>
