@@ -69,7 +69,7 @@ public static class ReadYourWritesHosting
         addRouting(services);
         // After the routing, and made by a factory: the metrics follow the replica feed, whose registration names the
         // fix when the app has no Orleans client; a constructor the container resolves itself would fail first, bare.
-        services.AddHostedService(sp => new MetricsAtStart(sp.GetRequiredService<ReadYourWritesMetrics>()));
+        services.AddHostedService(sp => new MetricsAtStart(sp.GetRequiredService<ReadYourWritesMetrics>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         return services;
     }
 

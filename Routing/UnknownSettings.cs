@@ -17,7 +17,7 @@ internal sealed class UnknownSettings<TOptions>(IConfiguration configuration, st
         var unknown = new List<string>();
         Collect(configuration.GetSection(sectionName), typeof(TOptions), unknown);
         return unknown.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(
-            $"Unknown setting {string.Join(", ", unknown)}: OrleansRaw reads no such key, so it would be ignored. "
+            $"Unknown setting {string.Join(", ", unknown)}: OrleansRaw reads no such key or value, so it would be ignored. "
             + $"Rename or remove it; the settings of {sectionName} are {string.Join(", ", Settable(typeof(TOptions)).Select(p => p.Name))}.");
     }
 
@@ -33,7 +33,14 @@ internal sealed class UnknownSettings<TOptions>(IConfiguration configuration, st
                 continue;
             }
 
-            if (ElementOf(property.PropertyType) is { } element)
+            if ((Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) is { IsEnum: true } enumType
+                && child.Value is { Length: > 0 } value
+                && !Enum.GetNames(enumType).Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
+            {
+                // The binder takes any number for an enum, defined or not: Mode=7 would run as no mode at all.
+                unknown.Add($"{child.Path}={value} (it takes one of: {string.Join(", ", Enum.GetNames(enumType))})");
+            }
+            else if (ElementOf(property.PropertyType) is { } element)
             {
                 foreach (var item in child.GetChildren().Where(_ => IsComplex(element)))
                 {

@@ -99,5 +99,9 @@ internal sealed class ReadYourWritesMetrics
 
     public void KeyedWrite(string outcome) => _keyedWrites.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, outcome));
 
+    /// <summary>Records no refusal, which makes the bulkhead's refusals a series (at 0) before the first one.</summary>
+    public void StartRefusalsAtZero() =>
+        _rateLimited.Add(0, new KeyValuePair<string, object?>(Tags.Policy, ConsistencyGate.CriticalReadBulkheadPolicy));
+
     public void RequestRateLimited(string policy) => _rateLimited.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
 }

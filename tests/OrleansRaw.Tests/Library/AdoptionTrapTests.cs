@@ -63,6 +63,8 @@ public sealed class AdoptionTrapTests
     [InlineData("Consistency:Mod", "Eventual", "Consistency:Mod (did you mean Consistency:Mode?)")]
     [InlineData("Database:Replicas:0:ConnectionStrng", "Host=x", "Database:Replicas:0:ConnectionStrng (did you mean Database:Replicas:0:ConnectionString?)")]
     [InlineData("Idempotency:KeepForever", "true", "Idempotency:KeepForever")]
+    [InlineData("Consistency:Mode", "7", "Consistency:Mode=7 (it takes one of: Lsn, Window, AlwaysPrimary, Eventual)")]
+    [InlineData("Consistency:Mode", "2", "Consistency:Mode=2 (it takes one of: Lsn, Window, AlwaysPrimary, Eventual)")]
     public void AMisspelledSetting_FailsAtStart_NamingItAndTheNearestSetting(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
