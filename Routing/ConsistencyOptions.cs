@@ -65,7 +65,7 @@ public sealed class ConsistencyOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RecordWriteTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Request side: the claim of the signed-in principal that carries the user id (a positive 64-bit integer).</summary>
+    /// <summary>Request side: the claim of the signed-in principal that carries the user id, any string (when absent, its inbound-mapped name, e.g. <c>ClaimTypes.NameIdentifier</c> for <c>sub</c>, is read).</summary>
     [Required, MinLength(1)]
     public string UserIdClaim { get; set; } = "sub";
 
