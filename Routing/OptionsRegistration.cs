@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -67,37 +66,16 @@ internal static class OptionsRegistration
         }
         catch (InvalidOperationException e)
         {
-            var named = EnumSettings(section, typeof(T)).Where(s => e.Message.Contains($"'{s.Path}'", StringComparison.Ordinal)).ToList();
+            var named = SettingKeys.Of(section, typeof(T))
+                .Select(k => (k.Key.Path, Type: k.Property is null ? null : SettingKeys.EnumOf(k.Property)))
+                .Where(s => s.Type is not null && e.Message.Contains($"'{s.Path}'", StringComparison.Ordinal)).ToList();
             if (named.Count == 0)
             {
                 throw;
             }
 
             throw new InvalidOperationException(
-                $"{e.Message} {string.Join(" ", named.Select(s => $"{s.Path} takes one of: {string.Join(", ", Enum.GetNames(s.Type))}."))}", e);
-        }
-    }
-
-    /// <summary>The enum-typed settings configured in <paramref name="section"/>, in nested sections and lists too.</summary>
-    private static IEnumerable<(string Path, Type Type)> EnumSettings(IConfigurationSection section, Type type)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-            var propertyType = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            var nested = propertyType is { IsGenericType: true } && propertyType.GetGenericTypeDefinition() == typeof(List<>)
-                ? child.GetChildren().Select(item => (item, propertyType.GetGenericArguments()[0]))
-                : propertyType is { IsClass: true } && propertyType != typeof(string) ? [(child, propertyType)]
-                : [];
-            if (propertyType is { IsEnum: true })
-            {
-                yield return (child.Path, propertyType);
-            }
-
-            foreach (var setting in nested.SelectMany(n => EnumSettings(n.Item1, n.Item2)))
-            {
-                yield return setting;
-            }
+                $"{e.Message} {string.Join(" ", named.Select(s => $"{s.Path} takes one of: {string.Join(", ", Enum.GetNames(s.Type!))}."))}", e);
         }
     }
 

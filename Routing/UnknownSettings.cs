@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -14,58 +13,28 @@ internal sealed class UnknownSettings<TOptions>(IConfiguration configuration, st
 {
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
-        var unknown = new List<string>();
-        Collect(configuration.GetSection(sectionName), typeof(TOptions), unknown);
+        var unknown = SettingKeys.Of(configuration.GetSection(sectionName), typeof(TOptions))
+            .Select(k => Problem(k.Key, k.Siblings, k.Property)).OfType<string>().ToList();
         return unknown.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(
             $"Unknown setting {string.Join(", ", unknown)}: OrleansRaw reads no such key or value, so it would be ignored. "
-            + $"Rename or remove it; the settings of {sectionName} are {string.Join(", ", Settable(typeof(TOptions)).Select(p => p.Name))}.");
+            + $"Rename or remove it; the settings of {sectionName} are {string.Join(", ", SettingKeys.Settable(typeof(TOptions)).Select(p => p.Name))}.");
     }
 
-    private static void Collect(IConfigurationSection section, Type type, List<string> unknown)
+    // A key no property reads, or an enum setting that is no value's name: the binder takes any number for an enum,
+    // defined or not, so Mode=7 would run as no mode at all.
+    private static string? Problem(IConfigurationSection key, IReadOnlyDictionary<string, PropertyInfo> siblings, PropertyInfo? property)
     {
-        var properties = Settable(type).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-        foreach (var child in section.GetChildren())
+        if (property is null)
         {
-            if (!properties.TryGetValue(child.Key, out var property))
-            {
-                var near = properties.Keys.FirstOrDefault(k => Near(k, child.Key));
-                unknown.Add(near is null ? child.Path : $"{child.Path} (did you mean {child.Path[..^child.Key.Length]}{near}?)");
-                continue;
-            }
-
-            if ((Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) is { IsEnum: true } enumType
-                && child.Value is { Length: > 0 } value
-                && !Enum.GetNames(enumType).Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
-            {
-                // The binder takes any number for an enum, defined or not: Mode=7 would run as no mode at all.
-                unknown.Add($"{child.Path}={value} (it takes one of: {string.Join(", ", Enum.GetNames(enumType))})");
-            }
-            else if (ElementOf(property.PropertyType) is { } element)
-            {
-                foreach (var item in child.GetChildren().Where(_ => IsComplex(element)))
-                {
-                    Collect(item, element, unknown);
-                }
-            }
-            else if (IsComplex(property.PropertyType))
-            {
-                Collect(child, property.PropertyType, unknown);
-            }
+            var near = siblings.Keys.FirstOrDefault(k => Near(k, key.Key));
+            return near is null ? key.Path : $"{key.Path} (did you mean {key.Path[..^key.Key.Length]}{near}?)";
         }
+
+        return SettingKeys.EnumOf(property) is { } enumType && key.Value is { Length: > 0 } value
+            && !Enum.GetNames(enumType).Contains(value.Trim(), StringComparer.OrdinalIgnoreCase)
+            ? $"{key.Path}={value} (it takes one of: {string.Join(", ", Enum.GetNames(enumType))})"
+            : null;
     }
-
-    private static IEnumerable<PropertyInfo> Settable(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.SetMethod?.IsPublic == true || (p.CanRead && ElementOf(p.PropertyType) is not null));
-
-    private static Type? ElementOf(Type type) =>
-        type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type) ? null
-        : type.IsArray ? type.GetElementType()
-        : type.IsGenericType && type.GetGenericArguments() is [var element] ? element
-        : null;
-
-    private static bool IsComplex(Type type) =>
-        type.IsClass && type != typeof(string) && !typeof(IEnumerable).IsAssignableFrom(type) && type != typeof(Uri);
 
     // A key one edit away, or one that contains or is contained in a known name (ReaderLeaseTime for ReaderLease).
     private static bool Near(string known, string key) =>
