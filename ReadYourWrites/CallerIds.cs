@@ -54,17 +54,16 @@ public sealed partial class CallerIds(IOptions<ConsistencyOptions> options, ILog
     internal ProblemDetails? Identify(ClaimsPrincipal user, out string? id)
     {
         id = null;
-        var signedIn = user.Identities.Where(i => i.IsAuthenticated).ToList();
-        if (signedIn.Count == 0)
+        if (!SignedIn(user))
         {
             return null;
         }
 
         var mapped = InboundMapped.GetValueOrDefault(_claim);
-        var claim = Find(signedIn, _claim) ?? (mapped is null ? null : Find(signedIn, mapped));
+        var claim = Find(user, _claim) ?? (mapped is null ? null : Find(user, mapped));
         if (claim is null)
         {
-            LogOnce(signedIn, mapped);
+            LogOnce(user, mapped);
             return new ProblemDetails
             {
                 Status = StatusCodes.Status500InternalServerError,
@@ -88,11 +87,25 @@ public sealed partial class CallerIds(IOptions<ConsistencyOptions> options, ILog
         return null;
     }
 
-    private static Claim? Find(List<ClaimsIdentity> identities, string type)
+    // Every request asks, once in its declaration and again in its handler: plain loops, no list per call.
+    private static bool SignedIn(ClaimsPrincipal user)
     {
-        foreach (var identity in identities)
+        foreach (var identity in user.Identities)
         {
-            if (identity.FindFirst(type) is { } claim)
+            if (identity.IsAuthenticated)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Claim? Find(ClaimsPrincipal user, string type)
+    {
+        foreach (var identity in user.Identities)
+        {
+            if (identity.IsAuthenticated && identity.FindFirst(type) is { } claim)
             {
                 return claim;
             }
@@ -101,10 +114,10 @@ public sealed partial class CallerIds(IOptions<ConsistencyOptions> options, ILog
         return null;
     }
 
-    private void LogOnce(List<ClaimsIdentity> identities, string? mapped)
+    private void LogOnce(ClaimsPrincipal user, string? mapped)
     {
         // The claims' types only: their values (names, emails, ids) stay out of the log.
-        var types = string.Join(", ", identities.SelectMany(i => i.Claims).Select(c => c.Type).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        var types = string.Join(", ", user.Identities.Where(i => i.IsAuthenticated).SelectMany(i => i.Claims).Select(c => c.Type).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         if (_loggedShapes.Count < LoggedShapesLimit && _loggedShapes.TryAdd(types, true))
         {
             LogNoUserIdClaim(logger, _claim, mapped ?? "-", types.Length == 0 ? "none" : types, UserIdClaimSetting);
