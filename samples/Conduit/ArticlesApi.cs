@@ -186,18 +186,12 @@ public static class ArticlesApi
         ChangeAsync("DELETE FROM favorites f USING articles a WHERE a.slug = @slug AND f.article_id = a.id AND f.user_id = @me",
             slug, principal, db, ct);
 
-    // The change, then the article as it stands after it: both on the primary.
+    // The change, then the article as it stands after it.
     private static async Task<Results<Ok<ArticleEnvelope>, NotFound>> ChangeAsync(
-        string sql, string slug, ClaimsPrincipal principal, RoutedDatabase db, CancellationToken ct)
-    {
-        var parameters = new { slug, me = UserIds.Caller(principal) };
-        var row = await db.WriteAsync(async connection =>
-        {
-            await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct));
-            return await connection.QuerySingleOrDefaultAsync<ArticleRow>(new CommandDefinition(ArticleSql + BySlug, parameters, cancellationToken: ct));
-        }, ct);
-        return row is null ? TypedResults.NotFound() : TypedResults.Ok(new ArticleEnvelope(row.ToArticle()));
-    }
+        string sql, string slug, ClaimsPrincipal principal, RoutedDatabase db, CancellationToken ct) =>
+        await db.ChangeThenReadAsync<ArticleRow>(sql, ArticleSql + BySlug, new { slug, me = UserIds.Caller(principal) }, ct) is { } row
+            ? TypedResults.Ok(new ArticleEnvelope(row.ToArticle()))
+            : TypedResults.NotFound();
 
     /// <summary>The article with this slug and whether <paramref name="me"/> wrote it, on the write's connection (the primary).</summary>
     internal static Task<Owned?> OwnedAsync(NpgsqlConnection connection, string slug, string me, CancellationToken ct) =>

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansRaw.ReadYourWrites;
 
@@ -40,18 +39,12 @@ public static class ProfilesApi
         ChangeAsync("DELETE FROM follows f USING users u WHERE u.username = @username AND f.followed_id = u.id AND f.follower_id = @me",
             username, principal, db, ct);
 
-    // The change, then the profile as it stands after it: both on the primary.
+    // The change, then the profile as it stands after it.
     private static async Task<Results<Ok<ProfileEnvelope>, NotFound>> ChangeAsync(
-        string sql, string username, ClaimsPrincipal principal, RoutedDatabase db, CancellationToken ct)
-    {
-        var parameters = new { username, me = UserIds.Caller(principal) };
-        var profile = await db.WriteAsync(async connection =>
-        {
-            await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct));
-            return await connection.QuerySingleOrDefaultAsync<Profile>(new CommandDefinition(ProfileSql, parameters, cancellationToken: ct));
-        }, ct);
-        return profile is null ? TypedResults.NotFound() : TypedResults.Ok(new ProfileEnvelope(profile));
-    }
+        string sql, string username, ClaimsPrincipal principal, RoutedDatabase db, CancellationToken ct) =>
+        await db.ChangeThenReadAsync<Profile>(sql, ProfileSql, new { username, me = UserIds.Caller(principal) }, ct) is { } profile
+            ? TypedResults.Ok(new ProfileEnvelope(profile))
+            : TypedResults.NotFound();
 }
 
 public sealed record ProfileEnvelope(Profile Profile);
